@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Benchmarks are built by `make` and run by `make bench`, never by make check.
+noinst_PROGRAMS += bench/bench-verify
+bench_bench_verify_SOURCES = bench/bench-verify.c
+bench_bench_verify_CFLAGS = $(AM_CFLAGS)
+bench_bench_verify_LDADD = core/libtlsverify.la $(GLIB_LIBS) $(GNUTLS_LIBS)
+EXTRA_DIST += bench/run-bench.sh
+
+bench: all
+	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
+		$(SHELL) $(top_srcdir)/bench/run-bench.sh
+.PHONY: bench

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* tlsverify plugin ABI: what a trust plugin exports and what the host lends it. */
+#ifndef TV_PLUGIN_H
+#define TV_PLUGIN_H
+
+#include <tlsverify/tlsverify.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+G_BEGIN_DECLS
+
+/*
+ * A plugin is a shared object exporting exactly one symbol:
+ *
+ *     const tv_plugin_ops *tv_plugin_get_ops(void);
+ *
+ * The engine refuses a plugin whose abi_major differs from
+ * TV_PLUGIN_ABI_MAJOR, whose name differs from its file name, or that leaves
+ * a required member NULL.  Members are only ever appended to tv_plugin_ops;
+ * abi_minor counts the appends, and the engine never reads a member beyond
+ * what the plugin's abi_minor declares.
+ */
+#define TV_PLUGIN_ABI_MAJOR 1
+#define TV_PLUGIN_ABI_MINOR 0
+#define TV_PLUGIN_ENTRY "tv_plugin_get_ops"
+
+/* What a step concluded.  Start state is deny: IGNORE never becomes PASS. */
+typedef enum {
+	TV_STEP_PASS = 0,
+	TV_STEP_FAIL = 1,
+	TV_STEP_IGNORE = 2,  /* no opinion */
+	TV_STEP_UNAVAIL = 3, /* the plugin's source is down */
+} tv_step_verdict;
+
+/* Capability bits in tv_plugin_ops.caps. */
+enum {
+	/* The step establishes trust from anchors (system, pem, discovery).
+	 * A protected endpoint's chain must have one. */
+	TV_PLUGIN_CAP_TRUST_ANCHOR = 1u << 0,
+};
+
+typedef struct tv_settings tv_settings;
+typedef struct tv_host tv_host;
+typedef struct tv_chain tv_chain;
+typedef struct tv_step_result tv_step_result;
+
+typedef struct tv_plugin_ops {
+	/* ABI 1.0 */
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	const char *name;    /* [a-z0-9_-]+, equals the file name */
+	const char *summary; /* one line for `tlsverify plugins` */
+	uint32_t caps;       /* TV_PLUGIN_CAP_* */
+
+	/*
+	 * open: read @settings (every key must be read through a
+	 * tv_settings_get_* accessor, or the engine reports it as unknown),
+	 * build state.  Called once per step per policy snapshot, off the hot
+	 * path.  Returns false with @error on any problem; the whole policy
+	 * load then fails.  @host stays valid until close().
+	 */
+	bool (*open)(const tv_settings *settings, const tv_host *host,
+		     void **state, GError **error);
+
+	/*
+	 * verify: judge @chain for @request.  Called from any thread at once:
+	 * @state must be read-only here.  Set the message and reasons through
+	 * tv_step_result_*; a FAIL without reason bits counts as "untrusted".
+	 * Never returns an error: anything that goes wrong is FAIL.
+	 */
+	tv_step_verdict (*verify)(void *state, const tv_request *request,
+				  const tv_chain *chain, tv_step_result *result);
+
+	/* close: free @state (may be NULL when open failed halfway). */
+	void (*close)(void *state);
+} tv_plugin_ops;
+
+typedef const tv_plugin_ops *(*tv_plugin_get_ops_fn)(void);
+
+/* ---- settings: the step's keys, typed; no libconfig type crosses ---- */
+
+/*
+ * Every accessor marks @key as read.  When @key is absent it returns true
+ * and leaves *@out untouched (preset the default).  When present with the
+ * wrong type or value it returns false with @error (TV_ERROR_CONFIG)
+ * naming file:line and the key.
+ */
+TV_API bool tv_settings_has(const tv_settings *settings, const char *key);
+/* (transfer none): borrowed, valid until close(). */
+TV_API bool tv_settings_get_string(const tv_settings *settings,
+				   const char *key, const char **out,
+				   GError **error);
+TV_API bool tv_settings_get_bool(const tv_settings *settings, const char *key,
+				 bool *out, GError **error);
+TV_API bool tv_settings_get_int(const tv_settings *settings, const char *key,
+				int64_t *out, GError **error);
+/* A string or list of strings; (transfer full) g_strfreev(). */
+TV_API bool tv_settings_get_strv(const tv_settings *settings, const char *key,
+				 char ***out, GError **error);
+/* A string path resolved against the policy file's directory;
+ * (transfer full) g_free(). */
+TV_API bool tv_settings_get_path(const tv_settings *settings, const char *key,
+				 char **out, GError **error);
+/* A string or list of paths, each resolved; (transfer full) g_strfreev(). */
+TV_API bool tv_settings_get_pathv(const tv_settings *settings, const char *key,
+				  char ***out, GError **error);
+/* A time (RFC 3339 UTC, bare date); seconds since the epoch. */
+TV_API bool tv_settings_get_time(const tv_settings *settings, const char *key,
+				 int64_t *out, GError **error);
+/* "file:line" of @key (or of the step when @key is NULL or absent);
+ * (transfer none). */
+TV_API const char *tv_settings_get_location(const tv_settings *settings,
+					    const char *key);
+/* Builds an error "file:line: key 'k': <message>"; for plugin validation. */
+TV_API void tv_settings_set_error(const tv_settings *settings, const char *key,
+				  GError **error, const char *format, ...)
+	G_GNUC_PRINTF(4, 5);
+
+/* ---- host: services the engine lends a plugin ------------------------ */
+
+/* Endpoint name of the step; (transfer none). */
+TV_API const char *tv_host_get_endpoint(const tv_host *host);
+/* Tell the engine this step's trust changed (flushes cached verdicts). */
+TV_API void tv_host_trust_changed(const tv_host *host);
+
+/* ---- chain: the presented certificates, imported once ---------------- */
+
+/*
+ * The path the engine built from the presented certificates (and the
+ * untrusted pool): leaf first, each next one the issuer of the previous by
+ * subject/issuer DN; certificates that do not fit the path are left out.
+ */
+TV_API size_t tv_chain_get_length(const tv_chain *chain);
+/* (transfer none) parsed certificate, valid during verify(). */
+TV_API gnutls_x509_crt_t tv_chain_get_crt(const tv_chain *chain, size_t index);
+/* (transfer none) the array of all tv_chain_get_length() certificates. */
+TV_API gnutls_x509_crt_t *tv_chain_get_crts(const tv_chain *chain);
+/* (transfer none) the DER bytes of certificate @index. */
+TV_API const gnutls_datum_t *tv_chain_get_der(const tv_chain *chain,
+					      size_t index);
+/* Verification time for this request, seconds since the epoch. */
+TV_API int64_t tv_chain_get_time(const tv_chain *chain);
+
+/* ---- trust-list helpers for anchor plugins --------------------------- */
+
+/*
+ * tv_trust_list_new: a GnuTLS trust list sized for fast lookups (the
+ * default 127 hash buckets make every colliding CA cost ~60 µs per verify).
+ * Returns: (transfer full) 0 on success, a GnuTLS error code otherwise.
+ */
+TV_API int tv_trust_list_new(gnutls_x509_trust_list_t *list);
+
+/*
+ * tv_trust_list_verify: validates @chain against @list at the chain's time
+ * for the request's purpose, with the time checks done by tlsverify (GnuTLS
+ * only knows "now").  Sets @result's reasons and message on failure.
+ * Returns: TV_STEP_PASS or TV_STEP_FAIL.
+ */
+TV_API tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
+					    const tv_request *request,
+					    const tv_chain *chain,
+					    tv_step_result *result);
+
+/* Maps GnuTLS verification status bits to tv_reason bits. */
+TV_API uint32_t tv_reasons_from_gnutls_status(unsigned status);
+
+/* ---- step result ----------------------------------------------------- */
+
+/* Adds reason bits. */
+TV_API void tv_step_result_add_reasons(tv_step_result *result,
+				       uint32_t reasons);
+/* Sets the one-line message shown in the trace (replaces any earlier). */
+TV_API void tv_step_result_set_message(tv_step_result *result,
+				       const char *format, ...)
+	G_GNUC_PRINTF(2, 3);
+
+G_END_DECLS
+
+#endif /* TV_PLUGIN_H */

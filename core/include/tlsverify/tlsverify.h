@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* tlsverify: decide whether a TLS peer is trusted, per endpoint, by policy. */
+#ifndef TV_TLSVERIFY_H
+#define TV_TLSVERIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#if defined(__GNUC__) && !defined(TV_STATIC_BUILD)
+#define TV_API __attribute__((visibility("default")))
+#else
+#define TV_API
+#endif
+
+/**
+ * TV_ERROR:
+ *
+ * Error domain for operational failures (configuration, loading, I/O,
+ * unusable input).  A verification that ran and said "no" is not an error:
+ * it is a %TV_VERDICT_REJECTED result.
+ */
+#define TV_ERROR (tv_error_quark())
+TV_API GQuark tv_error_quark(void);
+
+typedef enum {
+	TV_ERROR_CONFIG,   /* policy file wrong: message names file:line */
+	TV_ERROR_PLUGIN,   /* plugin could not be loaded or opened */
+	TV_ERROR_INPUT,    /* caller input unusable (bad PEM, bad time) */
+	TV_ERROR_IO,       /* file could not be read */
+	TV_ERROR_INTERNAL, /* out of resources, library failure */
+} tv_error_code;
+
+typedef enum {
+	TV_PURPOSE_SERVER = 0, /* peer is a TLS server: EKU serverAuth */
+	TV_PURPOSE_CLIENT = 1, /* peer is a TLS client: EKU clientAuth */
+} tv_purpose;
+
+typedef enum {
+	TV_VERDICT_REJECTED = 0,
+	TV_VERDICT_TRUSTED = 1,
+} tv_verdict;
+
+/*
+ * Reason bits.  Their names (tv_reason_to_string) are stable strings used in
+ * JSON output and as metric labels.
+ */
+typedef enum {
+	TV_REASON_EXPIRED = 1u << 0,
+	TV_REASON_NOT_YET_VALID = 1u << 1,
+	TV_REASON_UNTRUSTED = 1u << 2,
+	TV_REASON_SIGNER_NOT_CA = 1u << 3,
+	TV_REASON_REVOKED = 1u << 4,
+	TV_REASON_INSECURE_ALGORITHM = 1u << 5,
+	TV_REASON_BAD_SIGNATURE = 1u << 6,
+	TV_REASON_NAME_MISMATCH = 1u << 7,
+	TV_REASON_PURPOSE_MISMATCH = 1u << 8,
+	TV_REASON_PIN_MISMATCH = 1u << 9,
+	TV_REASON_CHAIN_TOO_LONG = 1u << 10,
+	TV_REASON_CONSTRAINT_VIOLATION = 1u << 11,
+	TV_REASON_SOURCE_UNAVAILABLE = 1u << 12,
+	TV_REASON_NO_DECISION = 1u << 13,
+	TV_REASON_MALFORMED = 1u << 14,
+} tv_reason;
+
+#define TV_REASON_COUNT 15
+
+/**
+ * tv_reason_to_string:
+ * @reason: exactly one reason bit
+ *
+ * Returns: (transfer none): the stable name ("expired", "name-mismatch", ...)
+ * or NULL when @reason is not exactly one known bit.
+ */
+TV_API const char *tv_reason_to_string(uint32_t reason);
+
+/**
+ * tv_reason_from_string:
+ * Returns: the bit for a stable reason name, 0 when unknown.
+ */
+TV_API uint32_t tv_reason_from_string(const char *name);
+
+/**
+ * tv_time_parse:
+ * @text: RFC 3339 UTC time ("2027-01-31T00:00:00Z"), a bare date
+ *        ("2027-01-31" = 00:00:00Z of that day) or "@EPOCH" seconds
+ * @out: (out): seconds since the epoch
+ *
+ * Returns: true on success; false with @error (TV_ERROR_INPUT) otherwise.
+ */
+TV_API bool tv_time_parse(const char *text, int64_t *out, GError **error);
+
+/* ---- request --------------------------------------------------------- */
+
+typedef struct tv_request tv_request;
+
+/**
+ * tv_request_new:
+ * @host: name to verify (and, by default, the endpoint to match); copied.
+ *        A DNS name, or an IPv4/IPv6 literal.
+ * @port: peer port, 0 when unknown (matches only port-less patterns)
+ *
+ * Purpose defaults to %TV_PURPOSE_SERVER, time to "now" at verification.
+ * Returns: (transfer full): a new request; free with tv_request_free().
+ */
+TV_API tv_request *tv_request_new(const char *host, uint16_t port);
+TV_API void tv_request_free(tv_request *request);
+TV_API void tv_request_set_purpose(tv_request *request, tv_purpose purpose);
+/* Fixed verification time in seconds since the epoch. */
+TV_API void tv_request_set_time(tv_request *request, int64_t unix_time);
+
+/**
+ * tv_request_add_der:
+ * Appends one presented certificate (DER, copied).  The first one added is
+ * the leaf; the others are the intermediates the peer sent, in any order.
+ */
+TV_API void tv_request_add_der(tv_request *request, const uint8_t *der,
+			       size_t len);
+
+/**
+ * tv_request_add_untrusted_der:
+ * Adds a certificate (DER, copied) to a pool of untrusted certificates that
+ * may be used to build the path but were not presented by the peer.
+ */
+TV_API void tv_request_add_untrusted_der(tv_request *request,
+					 const uint8_t *der, size_t len);
+
+/**
+ * tv_request_add_pem:
+ * Appends every CERTIFICATE block of @pem as presented certificates
+ * (@untrusted false) or to the untrusted pool (@untrusted true).
+ *
+ * Returns: the number of certificates added; -1 with @error (TV_ERROR_INPUT)
+ * when the data holds no certificate or a block does not decode.  On error
+ * nothing is added.
+ */
+TV_API int tv_request_add_pem(tv_request *request, const char *pem,
+			      size_t len, bool untrusted, GError **error);
+
+TV_API const char *tv_request_get_host(const tv_request *request);
+TV_API uint16_t tv_request_get_port(const tv_request *request);
+TV_API tv_purpose tv_request_get_purpose(const tv_request *request);
+/* Returns the fixed time, or -1 when the request verifies at "now". */
+TV_API int64_t tv_request_get_time(const tv_request *request);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_request, tv_request_free)
+
+/* ---- result ---------------------------------------------------------- */
+
+typedef struct tv_result tv_result;
+
+/* One line of the decision trace.  All strings borrowed from the result. */
+typedef struct {
+	const char *plugin;  /* plugin name, or "core" for core checks */
+	const char *control; /* required|requisite|sufficient|optional|core */
+	const char *verdict; /* pass|fail|ignore|unavail */
+	const char *action;  /* ok|done|bad|die|ignore (PAM actions) */
+	const char *message; /* human-readable, never NULL */
+	uint32_t reasons;    /* reason bits this step reported */
+} tv_trace_entry;
+
+TV_API tv_verdict tv_result_get_verdict(const tv_result *result);
+/* Reason bits; 0 when trusted. */
+TV_API uint32_t tv_result_get_reasons(const tv_result *result);
+/* One-line summary; never NULL.  (transfer none) */
+TV_API const char *tv_result_get_message(const tv_result *result);
+/* Name of the endpoint that decided ("(built-in)" for the fallback). */
+TV_API const char *tv_result_get_endpoint(const tv_result *result);
+TV_API const char *tv_result_get_host(const tv_result *result);
+/* True when an insecure_skip_verify exception let this peer through. */
+TV_API bool tv_result_is_insecure_skip(const tv_result *result);
+TV_API size_t tv_result_get_trace_length(const tv_result *result);
+/* Returns: (transfer none): entry @index, NULL when out of range. */
+TV_API const tv_trace_entry *tv_result_get_trace_entry(const tv_result *result,
+						      size_t index);
+/**
+ * tv_result_to_json:
+ * Returns: (transfer full): the result as one JSON object, shape as in
+ * tlsverify(1) `verify --json`; free with g_free().
+ */
+TV_API char *tv_result_to_json(const tv_result *result);
+TV_API void tv_result_free(tv_result *result);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_result, tv_result_free)
+
+/* ---- engine ---------------------------------------------------------- */
+
+typedef struct tv_engine tv_engine;
+
+/**
+ * tv_engine_new:
+ * @conf_dir: directory whose *.conf files form the policy
+ * @plugin_dir: (nullable): directory of plugins; NULL uses the policy's
+ *              defaults.plugin_dir, else the installed plugin directory
+ *
+ * Loads the whole policy and opens every plugin step.
+ * Returns: (transfer full): the engine, or NULL with @error (TV_ERROR_CONFIG
+ * naming file:line, TV_ERROR_PLUGIN naming the plugin path).
+ */
+TV_API tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
+				GError **error);
+
+/**
+ * tv_engine_reload:
+ * Builds a new policy snapshot from the same directories and swaps it in
+ * atomically.  In-flight verifications finish on the old snapshot.
+ * Returns: true on success; false with @error, and then nothing changed.
+ */
+TV_API bool tv_engine_reload(tv_engine *engine, GError **error);
+
+/**
+ * tv_engine_verify:
+ * @engine: the engine; thread-safe, any number of threads at once
+ * @request: the peer's chain and endpoint (borrowed, not modified)
+ * @result: (out) (transfer full): the verdict with reasons and trace
+ *
+ * Returns: true when verification ran (see the result's verdict); false with
+ * @error only when it could not run at all (e.g. an empty request), in
+ * which case *@result is NULL.  Any failure inside verification is a
+ * rejection with a reason, never a pass.
+ */
+TV_API bool tv_engine_verify(tv_engine *engine, const tv_request *request,
+			     tv_result **result, GError **error);
+
+/**
+ * tv_engine_dup_warnings:
+ * Returns: (transfer full): NULL-terminated lint warnings of the current
+ * policy ("file:line: ..."); free with g_strfreev().
+ */
+TV_API char **tv_engine_dup_warnings(tv_engine *engine);
+
+/* Returns: (transfer none): the plugin directory in use. */
+TV_API const char *tv_engine_get_plugin_dir(const tv_engine *engine);
+
+TV_API void tv_engine_free(tv_engine *engine);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_engine, tv_engine_free)
+
+/* ---- plugin discovery (for `tlsverify plugins`) ---------------------- */
+
+typedef struct {
+	char *name;    /* plugin name (file name without .so) */
+	char *path;    /* full path of the shared object */
+	unsigned abi_major, abi_minor;
+	char *summary; /* one line; NULL when the plugin failed to load */
+	char *error;   /* why it cannot be used, NULL when usable */
+} tv_plugin_info;
+
+/**
+ * tv_plugins_scan:
+ * Loads every *.so in @dir with the same checks the engine applies.
+ * Returns: (transfer full) (element-type tv_plugin_info): sorted by name,
+ * one entry per file (unusable ones carry @error); NULL with @error when the
+ * directory itself is unusable.  Free with g_ptr_array_unref().
+ */
+TV_API GPtrArray *tv_plugins_scan(const char *dir, GError **error);
+
+/* Installed default directories (compile-time). */
+TV_API const char *tv_default_conf_dir(void);
+TV_API const char *tv_default_plugin_dir(void);
+
+G_END_DECLS
+
+#endif /* TV_TLSVERIFY_H */

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# libtlsverify: built twice, once exported (version script, hidden
+# visibility) and once whole as a convenience library for unit tests.
+
+tvinclude_HEADERS += \
+	core/include/tlsverify/tlsverify.h \
+	core/include/tlsverify/plugin.h
+
+core_sources = \
+	core/audit.c core/audit.h \
+	core/chain.c core/chain.h \
+	core/checks.c core/checks.h \
+	core/combine.c core/combine.h \
+	core/engine.c core/engine.h \
+	core/error.c \
+	core/hostname.c core/hostname.h \
+	core/lint.c core/lint.h \
+	core/loader.c core/loader.h \
+	core/match.c core/match.h \
+	core/policy.c core/policy.h \
+	core/protected.c core/protected.h \
+	core/reason.c \
+	core/request.c core/request.h \
+	core/result.c core/result.h \
+	core/settings.c core/settings.h \
+	core/snapshot.c core/snapshot.h \
+	core/timeparse.c
+
+core_cflags = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)
+core_libs = $(GLIB_LIBS) $(GNUTLS_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
+
+lib_LTLIBRARIES += core/libtlsverify.la
+core_libtlsverify_la_SOURCES = $(core_sources)
+core_libtlsverify_la_CFLAGS = $(core_cflags) -fvisibility=hidden
+core_libtlsverify_la_LIBADD = $(core_libs)
+core_libtlsverify_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
+	-Wl,--version-script=$(top_srcdir)/core/libtlsverify.map
+EXTRA_core_libtlsverify_la_DEPENDENCIES = core/libtlsverify.map
+
+noinst_LTLIBRARIES += core/libtlsverify-testable.la
+core_libtlsverify_testable_la_SOURCES = $(core_sources)
+core_libtlsverify_testable_la_CFLAGS = $(core_cflags)
+core_libtlsverify_testable_la_LIBADD = $(core_libs)
+
+pkgconfig_DATA += core/tlsverify.pc
+EXTRA_DIST += core/libtlsverify.map core/tlsverify.pc.in
+DISTCLEANFILES += core/tlsverify.pc

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# make check: CUnit unit programs (tests/unit), test-only plugins
+# (tests/mock), integration scripts (tests/integration).  Certificates are
+# generated once per run into tests/tmp/pki by tests/fixtures/gen-pki.sh.
+
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+
+AM_TESTS_ENVIRONMENT = \
+	export TV_SRCDIR='$(abs_top_srcdir)' TV_BUILDDIR='$(abs_top_builddir)' \
+	TV_BUILD_PLUGIN_DIR='$(abs_top_builddir)/build-plugins' \
+	TV_MOCK_DIR='$(abs_top_builddir)/tests/mock/.libs' \
+	TV_FIXTURES='$(abs_top_builddir)/tests/tmp/pki' \
+	TV_TMPDIR='$(abs_top_builddir)/tests/tmp' \
+	TV_CLI='$(abs_top_builddir)/cli/tlsverify' \
+	LD_LIBRARY_PATH='$(abs_top_builddir)/core/.libs' \
+	CERTTOOL='$(CERTTOOL)' G_DEBUG=fatal-criticals;
+
+check_DATA = tests/tmp/pki.stamp
+tests/tmp/pki.stamp: $(top_srcdir)/tests/fixtures/gen-pki.sh
+	$(AM_V_GEN)rm -rf tests/tmp/pki && mkdir -p tests/tmp && \
+	CERTTOOL='$(CERTTOOL)' $(SHELL) $(top_srcdir)/tests/fixtures/gen-pki.sh tests/tmp/pki && \
+	touch $@
+EXTRA_DIST += tests/fixtures/gen-pki.sh tests/unit/tv-test.h
+
+# Unit programs link the whole library (internal symbols included).
+UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)
+UNIT_LDADD = core/libtlsverify-testable.la $(CUNIT_LIBS) $(GLIB_LIBS) \
+	$(GNUTLS_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
+
+include tests/mock/local.mk
+include tests/unit/local.mk
+include tests/unit/plugins.mk
+include tests/integration/local.mk
