@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The presented chain, imported once per verification and put in path order. */
+#include "chain.h"
+
+#include "request.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+/* Enough buckets that a system store's CAs rarely share one: each CA in
+ * the anchor's bucket costs ~60 µs per verification in GnuTLS 3.7. */
+#define TRUST_LIST_BUCKETS 1021
+
+char *crt_describe(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t dn = { NULL, 0 };
+	char *out;
+
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) < 0 || dn.size == 0) {
+		gnutls_free(dn.data);
+		return g_strdup("(no subject)");
+	}
+	out = g_strndup((const char *)dn.data, dn.size);
+	gnutls_free(dn.data);
+	return out;
+}
+
+static bool datum_equal(const gnutls_datum_t *a, const gnutls_datum_t *b)
+{
+	return a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
+}
+
+/* Raw subject and issuer of each imported certificate, fetched once. */
+typedef struct {
+	gnutls_datum_t subject;
+	gnutls_datum_t issuer;
+} crt_names;
+
+static void names_clear(crt_names *n, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		gnutls_free(n[i].subject.data);
+		gnutls_free(n[i].issuer.data);
+	}
+}
+
+static bool import_one(tv_chain *c, GBytes *bytes, crt_names *names,
+		       char **message)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t der;
+	size_t size;
+	int ret;
+
+	der.data = (unsigned char *)g_bytes_get_data(bytes, &size);
+	der.size = (unsigned)size;
+	ret = gnutls_x509_crt_init(&crt);
+	if (ret >= 0)
+		ret = gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER);
+	if (ret >= 0)
+		ret = gnutls_x509_crt_get_raw_dn(crt, &names->subject);
+	if (ret >= 0)
+		ret = gnutls_x509_crt_get_raw_issuer_dn(crt, &names->issuer);
+	if (ret < 0) {
+		*message = g_strdup_printf("certificate %zu does not parse: %s",
+					   c->n_all + 1, gnutls_strerror(ret));
+		if (crt != NULL)
+			gnutls_x509_crt_deinit(crt);
+		return false;
+	}
+	c->all[c->n_all] = crt;
+	c->all_ders[c->n_all] = der;
+	c->n_all++;
+	return true;
+}
+
+static void check_times(tv_chain *c)
+{
+	for (size_t i = 0; i < c->len; i++) {
+		time_t from = gnutls_x509_crt_get_activation_time(c->crts[i]);
+		time_t until = gnutls_x509_crt_get_expiration_time(c->crts[i]);
+		uint32_t bad = 0;
+
+		if (from == (time_t)-1 || until == (time_t)-1)
+			bad = TV_REASON_MALFORMED;
+		else if (c->time < (int64_t)from)
+			bad = TV_REASON_NOT_YET_VALID;
+		else if (c->time > (int64_t)until)
+			bad = TV_REASON_EXPIRED;
+		if (bad == 0)
+			continue;
+		if (c->time_message == NULL) {
+			g_autofree char *who = crt_describe(c->crts[i]);
+			g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc(
+				bad == TV_REASON_NOT_YET_VALID ? (gint64)from
+							       : (gint64)until);
+			g_autofree char *stamp =
+				when ? g_date_time_format_iso8601(when)
+				     : g_strdup("?");
+			c->time_message = g_strdup_printf(
+				"%s certificate '%s' %s %s",
+				i == 0 ? "leaf" : "intermediate", who,
+				bad == TV_REASON_EXPIRED	 ? "expired at"
+				: bad == TV_REASON_NOT_YET_VALID ? "is not valid before"
+								 : "has unreadable validity",
+				bad == TV_REASON_MALFORMED ? "" : stamp);
+		}
+		c->time_reasons |= bad;
+	}
+}
+
+bool chain_build(tv_chain *c, const tv_request *req, int64_t time,
+		 uint32_t *reasons, char **message)
+{
+	size_t n_presented = req->presented->len;
+	size_t n_total = n_presented + req->untrusted->len;
+	crt_names *names;
+	bool *used;
+	bool ok = false;
+
+	memset(c, 0, sizeof(*c));
+	c->time = time;
+	*reasons = 0;
+	*message = NULL;
+
+	if (n_presented == 0) {
+		*reasons = TV_REASON_MALFORMED;
+		*message = g_strdup("no certificate presented");
+		return false;
+	}
+	if (n_total > CHAIN_MAX_INPUT) {
+		*reasons = TV_REASON_CHAIN_TOO_LONG;
+		*message = g_strdup_printf(
+			"%zu certificates presented (at most %d are examined)",
+			n_total, CHAIN_MAX_INPUT);
+		return false;
+	}
+
+	c->all = g_new0(gnutls_x509_crt_t, n_total);
+	c->all_ders = g_new0(gnutls_datum_t, n_total);
+	c->crts = g_new0(gnutls_x509_crt_t, n_total);
+	c->ders = g_new0(gnutls_datum_t, n_total);
+	names = g_new0(crt_names, n_total);
+	used = g_new0(bool, n_total);
+
+	for (size_t i = 0; i < n_total; i++) {
+		GBytes *b = i < n_presented
+				    ? req->presented->pdata[i]
+				    : req->untrusted->pdata[i - n_presented];
+		if (!import_one(c, b, &names[i], message)) {
+			*reasons = TV_REASON_MALFORMED;
+			goto out;
+		}
+	}
+
+	/* Path: leaf, then repeatedly the first unused certificate whose
+	 * subject is the current issuer (presented ones before the pool). */
+	c->crts[0] = c->all[0];
+	c->ders[0] = c->all_ders[0];
+	c->len = 1;
+	used[0] = true;
+	for (size_t cur = 0;;) {
+		size_t next = n_total;
+
+		if (datum_equal(&names[cur].subject, &names[cur].issuer))
+			break; /* self-issued: the path cannot go higher */
+		for (size_t j = 0; j < n_total; j++) {
+			if (!used[j] &&
+			    datum_equal(&names[j].subject, &names[cur].issuer)) {
+				next = j;
+				break;
+			}
+		}
+		if (next == n_total)
+			break;
+		used[next] = true;
+		c->crts[c->len] = c->all[next];
+		c->ders[c->len] = c->all_ders[next];
+		c->len++;
+		cur = next;
+	}
+	check_times(c);
+	ok = true;
+out:
+	names_clear(names, c->n_all);
+	g_free(names);
+	g_free(used);
+	return ok;
+}
+
+void chain_clear(tv_chain *c)
+{
+	for (size_t i = 0; i < c->n_all; i++)
+		gnutls_x509_crt_deinit(c->all[i]);
+	g_free(c->all);
+	g_free(c->all_ders);
+	g_free(c->crts);
+	g_free(c->ders);
+	g_free(c->time_message);
+	memset(c, 0, sizeof(*c));
+}
+
+void step_result_clear(tv_step_result *r)
+{
+	g_free(r->message);
+	r->message = NULL;
+	r->reasons = 0;
+}
+
+/* ---- public accessors for plugins ------------------------------------ */
+
+size_t tv_chain_get_length(const tv_chain *c)
+{
+	g_return_val_if_fail(c != NULL, 0);
+	return c->len;
+}
+
+gnutls_x509_crt_t tv_chain_get_crt(const tv_chain *c, size_t index)
+{
+	g_return_val_if_fail(c != NULL && index < c->len, NULL);
+	return c->crts[index];
+}
+
+gnutls_x509_crt_t *tv_chain_get_crts(const tv_chain *c)
+{
+	g_return_val_if_fail(c != NULL, NULL);
+	return c->crts;
+}
+
+const gnutls_datum_t *tv_chain_get_der(const tv_chain *c, size_t index)
+{
+	g_return_val_if_fail(c != NULL && index < c->len, NULL);
+	return &c->ders[index];
+}
+
+int64_t tv_chain_get_time(const tv_chain *c)
+{
+	g_return_val_if_fail(c != NULL, 0);
+	return c->time;
+}
+
+void tv_step_result_add_reasons(tv_step_result *r, uint32_t reasons)
+{
+	g_return_if_fail(r != NULL);
+	r->reasons |= reasons;
+}
+
+void tv_step_result_set_message(tv_step_result *r, const char *format, ...)
+{
+	va_list ap;
+
+	g_return_if_fail(r != NULL && format != NULL);
+	g_free(r->message);
+	va_start(ap, format);
+	r->message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+}
+
+/* ---- trust-list helpers ---------------------------------------------- */
+
+int tv_trust_list_new(gnutls_x509_trust_list_t *list)
+{
+	g_return_val_if_fail(list != NULL, GNUTLS_E_INVALID_REQUEST);
+	return gnutls_x509_trust_list_init(list, TRUST_LIST_BUCKETS);
+}
+
+static tv_step_verdict fail(tv_step_result *r, uint32_t reasons,
+			    char *message)
+{
+	r->reasons |= reasons;
+	g_free(r->message);
+	r->message = message;
+	return TV_STEP_FAIL;
+}
+
+tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
+				     const tv_request *request,
+				     const tv_chain *c, tv_step_result *r)
+{
+	gnutls_typed_vdata_st purpose = { 0 };
+	gnutls_x509_crt_t anchor = NULL;
+	gnutls_datum_t text = { NULL, 0 };
+	unsigned status = 0;
+	int ret;
+
+	g_return_val_if_fail(list != NULL && c != NULL && r != NULL,
+			     TV_STEP_FAIL);
+	if (c->len == 0)
+		return fail(r, TV_REASON_MALFORMED,
+			    g_strdup("no certificate to verify"));
+
+	purpose.type = GNUTLS_DT_KEY_PURPOSE_OID;
+	purpose.data = (unsigned char *)(tv_request_get_purpose(request) ==
+							 TV_PURPOSE_CLIENT
+						 ? GNUTLS_KP_TLS_WWW_CLIENT
+						 : GNUTLS_KP_TLS_WWW_SERVER);
+
+	/* GnuTLS only knows "now": it checks signatures, constraints and
+	 * revocation; validity periods are checked here at the request's
+	 * time.  The path is already in order. */
+	ret = gnutls_x509_trust_list_verify_crt2(
+		list, c->crts, (unsigned)c->len, &purpose, 1,
+		GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+			GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS |
+			GNUTLS_VERIFY_DO_NOT_ALLOW_UNSORTED_CHAIN,
+		&status, NULL);
+	if (ret < 0)
+		return fail(r, TV_REASON_UNTRUSTED,
+			    g_strdup_printf("verification could not run: %s",
+					    gnutls_strerror(ret)));
+	if (status != 0) {
+		char *msg;
+
+		if (gnutls_certificate_verification_status_print(
+			    status, GNUTLS_CRT_X509, &text, 0) >= 0 &&
+		    text.data != NULL)
+			msg = g_strndup((const char *)text.data, text.size);
+		else
+			msg = g_strdup_printf("verification status 0x%x",
+					      status);
+		gnutls_free(text.data);
+		return fail(r, tv_reasons_from_gnutls_status(status), msg);
+	}
+
+	if (c->time_reasons != 0)
+		return fail(r, c->time_reasons, g_strdup(c->time_message));
+
+	/* The anchor's validity at the request time (GnuTLS was told to skip
+	 * it).  When the top of the path is itself trusted there may be no
+	 * separate issuer; its times were checked with the path.
+	 * The copy keeps a shared list read-only (PKCS#11-backed lists
+	 * append to themselves otherwise). */
+	if (gnutls_x509_trust_list_get_issuer(list, c->crts[c->len - 1],
+					      &anchor, GNUTLS_TL_GET_COPY) >= 0 &&
+	    anchor != NULL) {
+		time_t from = gnutls_x509_crt_get_activation_time(anchor);
+		time_t until = gnutls_x509_crt_get_expiration_time(anchor);
+		g_autofree char *who = crt_describe(anchor);
+
+		gnutls_x509_crt_deinit(anchor);
+		if (from == (time_t)-1 || c->time < (int64_t)from)
+			return fail(r, TV_REASON_NOT_YET_VALID,
+				    g_strdup_printf("trust anchor '%s' is not "
+						    "yet valid",
+						    who));
+		if (until == (time_t)-1 || c->time > (int64_t)until)
+			return fail(r, TV_REASON_EXPIRED,
+				    g_strdup_printf("trust anchor '%s' has "
+						    "expired",
+						    who));
+		tv_step_result_set_message(r, "chain verified to '%s'", who);
+	} else {
+		tv_step_result_set_message(r, "chain verified");
+	}
+	return TV_STEP_PASS;
+}

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The engine: current snapshot, lock-free acquisition, verification. */
+#include "engine.h"
+
+#include "audit.h"
+#include "chain.h"
+#include "checks.h"
+#include "request.h"
+#include "result.h"
+
+#include <string.h>
+
+tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
+			 GError **error)
+{
+	tv_engine *e;
+	snapshot *s;
+
+	g_return_val_if_fail(conf_dir != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	e = g_new0(tv_engine, 1);
+	s = snapshot_new(conf_dir, plugin_dir, &e->trust_generation, error);
+	if (s == NULL) {
+		g_free(e);
+		return NULL;
+	}
+	e->conf_dir = g_strdup(conf_dir);
+	e->plugin_dir = g_strdup(plugin_dir);
+	e->current = s;
+	g_mutex_init(&e->reload_lock);
+	return e;
+}
+
+void tv_engine_free(tv_engine *e)
+{
+	if (e == NULL)
+		return;
+	snapshot_unref(e->current);
+	g_mutex_clear(&e->reload_lock);
+	g_free(e->conf_dir);
+	g_free(e->plugin_dir);
+	g_free(e);
+}
+
+snapshot *engine_acquire(tv_engine *e)
+{
+	for (;;) {
+		gint ep = g_atomic_int_get(&e->epoch);
+		snapshot *s;
+
+		g_atomic_int_inc(&e->readers[ep]);
+		if (g_atomic_int_get(&e->epoch) != ep) {
+			/* A swap started: retry in the new epoch. */
+			g_atomic_int_add(&e->readers[ep], -1);
+			continue;
+		}
+		s = snapshot_ref(g_atomic_pointer_get(&e->current));
+		g_atomic_int_add(&e->readers[ep], -1);
+		return s;
+	}
+}
+
+bool tv_engine_reload(tv_engine *e, GError **error)
+{
+	snapshot *fresh, *old;
+	gint ep;
+
+	g_return_val_if_fail(e != NULL, false);
+	g_mutex_lock(&e->reload_lock);
+	fresh = snapshot_new(e->conf_dir, e->plugin_dir, &e->trust_generation,
+			     error);
+	if (fresh == NULL) {
+		g_mutex_unlock(&e->reload_lock);
+		return false; /* the old snapshot stays */
+	}
+	old = g_atomic_pointer_exchange(&e->current, fresh);
+	ep = g_atomic_int_get(&e->epoch);
+	g_atomic_int_set(&e->epoch, !ep);
+	/* Readers still between load and ref in the old epoch finish in a
+	 * few instructions; wait for them before dropping our reference. */
+	while (g_atomic_int_get(&e->readers[ep]) != 0)
+		g_thread_yield();
+	g_atomic_int_inc(&e->trust_generation);
+	g_mutex_unlock(&e->reload_lock);
+	snapshot_unref(old);
+	return true;
+}
+
+char **tv_engine_dup_warnings(tv_engine *e)
+{
+	snapshot *s;
+	char **out;
+
+	g_return_val_if_fail(e != NULL, NULL);
+	s = engine_acquire(e);
+	out = g_new0(char *, s->warnings->len + 1);
+	for (unsigned i = 0; i < s->warnings->len; i++)
+		out[i] = g_strdup(s->warnings->pdata[i]);
+	snapshot_unref(s);
+	return out;
+}
+
+const char *tv_engine_get_plugin_dir(const tv_engine *e)
+{
+	g_return_val_if_fail(e != NULL, NULL);
+	/* The current snapshot's directory; it only changes with a reload
+	 * of a policy whose defaults.plugin_dir changed. */
+	return ((snapshot *)g_atomic_pointer_get(
+			(snapshot **)&((tv_engine *)e)->current))
+		->plugin_dir;
+}
+
+/* ---- one verification ------------------------------------------------- */
+
+typedef struct {
+	uint32_t failed;	 /* reasons of counted failures */
+	uint32_t ignored;	 /* reasons of failures that did not count */
+	char *first_failure;	 /* message of the first counted failure */
+	char *first_ignored;
+} outcome;
+
+static char *format_time(int64_t t)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+
+	return dt ? g_date_time_format_iso8601(dt) : g_strdup("?");
+}
+
+/* Returns true when the insecure exception applies (and fills @r). */
+static bool apply_insecure(const snap_endpoint *ep, const tv_request *req,
+			   int64_t now, tv_result *r)
+{
+	const policy_endpoint *def = ep->def;
+	g_autofree char *until = format_time(def->expires);
+	g_autofree char *msg = NULL;
+
+	if (now < def->expires) {
+		msg = g_strdup_printf("verification skipped: %s (owner %s, "
+				      "until %s)",
+				      def->reason,
+				      def->owner ? def->owner : "unknown",
+				      until);
+		r->verdict = TV_VERDICT_TRUSTED;
+		r->insecure_skip = true;
+		result_trace(r, "core", "insecure_skip_verify", "pass", "done",
+			     0, msg);
+		result_set_message(r, msg);
+		audit_event("insecure-skip", def->name, req->host, def->reason,
+			    def->owner, msg);
+		return true;
+	}
+	msg = g_strdup_printf("insecure exception expired at %s: full "
+			      "verification applies",
+			      until);
+	result_trace(r, "core", "insecure_skip_verify", "ignore", "ignore", 0,
+		     msg);
+	audit_event("insecure-lapsed", def->name, req->host, def->reason,
+		    def->owner, msg);
+	return false;
+}
+
+static void run_steps(const snap_endpoint *ep, const tv_request *req,
+		      const tv_chain *chain, tv_result *r, combine_state *cs,
+		      outcome *o)
+{
+	for (unsigned i = 0; i < ep->steps->len && !cs->stop; i++) {
+		const snap_step *st = ep->steps->pdata[i];
+		tv_step_result sr = { 0, NULL };
+		tv_step_verdict v;
+		step_action action;
+
+		v = st->plugin->ops->verify(st->state, req, chain, &sr);
+		if ((unsigned)v > TV_STEP_UNAVAIL) {
+			tv_step_result_set_message(
+				&sr, "plugin returned an invalid verdict (%d)",
+				(int)v);
+			sr.reasons |= TV_REASON_UNTRUSTED;
+			v = TV_STEP_FAIL;
+		}
+		if (v == TV_STEP_FAIL && sr.reasons == 0)
+			sr.reasons = TV_REASON_UNTRUSTED;
+		if (v == TV_STEP_UNAVAIL && sr.reasons == 0)
+			sr.reasons = TV_REASON_SOURCE_UNAVAILABLE;
+		if (v == TV_STEP_PASS || v == TV_STEP_IGNORE)
+			sr.reasons = 0; /* only failures carry reasons */
+		if (sr.message == NULL)
+			sr.message = g_strdup(step_verdict_to_string(v));
+
+		action = combine_step(cs, i, st->control, v);
+		result_trace(r, st->use, control_to_string(st->control),
+			     step_verdict_to_string(v), action_to_string(action),
+			     sr.reasons, sr.message);
+		if (action == ACTION_BAD || action == ACTION_DIE) {
+			o->failed |= sr.reasons;
+			if (o->first_failure == NULL)
+				o->first_failure = g_strdup_printf(
+					"%s: %s", st->use, sr.message);
+		} else if (v == TV_STEP_FAIL || v == TV_STEP_UNAVAIL) {
+			o->ignored |= sr.reasons;
+			if (o->first_ignored == NULL)
+				o->first_ignored = g_strdup_printf(
+					"%s: %s", st->use, sr.message);
+		}
+		step_result_clear(&sr);
+	}
+}
+
+static void core_check(tv_result *r, const char *what, bool ok,
+		       uint32_t reasons, char *message, uint32_t *core_failed,
+		       char **first)
+{
+	g_autofree char *msg = message;
+
+	result_trace(r, "core", what, ok ? "pass" : "fail", ok ? "ok" : "bad",
+		     ok ? 0 : reasons, msg);
+	if (ok)
+		return;
+	*core_failed |= reasons;
+	if (*first == NULL)
+		*first = g_strdup(msg);
+}
+
+static void verify_chain(const snapshot *s, const snap_endpoint *ep,
+			 const tv_request *req, const char *host, int64_t now,
+			 tv_result *r)
+{
+	tv_chain chain;
+	combine_state cs;
+	outcome o = { 0, 0, NULL, NULL };
+	uint32_t bad = 0, core_failed = 0;
+	g_autofree char *input_msg = NULL;
+	g_autofree char *core_first = NULL;
+	char *msg = NULL;
+
+	if (!chain_build(&chain, req, now, &bad, &input_msg)) {
+		r->reasons = bad;
+		result_trace(r, "core", "input", "fail", "die", bad, input_msg);
+		result_set_message(r, input_msg);
+		chain_clear(&chain);
+		return;
+	}
+
+	combine_init(&cs);
+	run_steps(ep, req, &chain, r, &cs, &o);
+
+	if (chain.time_reasons != 0)
+		core_check(r, "validity", false, chain.time_reasons,
+			   g_strdup(chain.time_message), &core_failed,
+			   &core_first);
+	else
+		core_check(r, "validity", true, 0,
+			   g_strdup("every certificate of the path is valid "
+				    "at the verification time"),
+			   &core_failed, &core_first);
+
+	/* A client's name is checked only against explicit match_names. */
+	const char *const *names = ep->def ? (const char *const *)ep->def->match_names
+					   : NULL;
+	if (ep->verify_hostname &&
+	    (req->purpose == TV_PURPOSE_SERVER || names != NULL)) {
+		uint32_t rs = 0;
+		bool ok = check_name(chain.crts[0], host, (char *const *)names,
+				     &rs, &msg);
+		core_check(r, "name", ok, rs, msg, &core_failed, &core_first);
+	}
+	{
+		uint32_t rs = 0;
+		bool ok = check_purpose(chain.crts[0], req->purpose, &rs, &msg);
+		core_check(r, "purpose", ok, rs, msg, &core_failed,
+			   &core_first);
+	}
+	{
+		uint32_t rs = 0;
+		bool ok = check_length(&chain, s->max_chain_length, &rs, &msg);
+		core_check(r, "chain-length", ok, rs, msg, &core_failed,
+			   &core_first);
+	}
+
+	if (cs.impression == IMPRESSION_POSITIVE && core_failed == 0) {
+		g_autofree char *m = g_strdup_printf(
+			"trusted by endpoint '%s'", ep->name);
+		r->verdict = TV_VERDICT_TRUSTED;
+		r->reasons = 0;
+		result_set_message(r, m);
+	} else {
+		r->verdict = TV_VERDICT_REJECTED;
+		r->reasons = core_failed;
+		if (cs.impression == IMPRESSION_NEGATIVE) {
+			r->reasons |= o.failed;
+			result_set_message(r, o.first_failure);
+		} else if (cs.impression == IMPRESSION_UNDECIDED) {
+			g_autofree char *m = g_strdup_printf(
+				"no step of endpoint '%s' decided%s%s",
+				ep->name, o.first_ignored ? " (" : "",
+				o.first_ignored ? o.first_ignored : "");
+			if (o.first_ignored)
+				m = g_strconcat(g_steal_pointer(&m), ")", NULL);
+			r->reasons |= TV_REASON_NO_DECISION | o.ignored;
+			result_set_message(r, m);
+		} else {
+			result_set_message(r, core_first);
+		}
+	}
+	g_free(o.first_failure);
+	g_free(o.first_ignored);
+	chain_clear(&chain);
+}
+
+bool tv_engine_verify(tv_engine *e, const tv_request *req, tv_result **out,
+		      GError **error)
+{
+	g_autofree char *host = NULL;
+	const snap_endpoint *ep;
+	snapshot *s;
+	tv_result *r;
+	int64_t now;
+
+	g_return_val_if_fail(e != NULL && req != NULL && out != NULL, false);
+	*out = NULL;
+	host = hostname_normalize(req->host);
+	if (host == NULL) {
+		g_set_error(error, TV_ERROR, TV_ERROR_INPUT,
+			    "invalid host '%s': expected a DNS name or an IP "
+			    "address",
+			    req->host);
+		return false;
+	}
+	/* One clock reading per verification; checks never call time(). */
+	now = req->time >= 0 ? req->time : g_get_real_time() / G_USEC_PER_SEC;
+
+	s = engine_acquire(e);
+	ep = snapshot_match(s, host, req->port);
+	r = result_new(ep->name, req->host);
+	if (ep->def == NULL || !ep->def->insecure ||
+	    !apply_insecure(ep, req, now, r))
+		verify_chain(s, ep, req, host, now, r);
+	snapshot_unref(s);
+	*out = r;
+	return true;
+}
+
+/* ---- host API for plugins --------------------------------------------- */
+
+const char *tv_host_get_endpoint(const tv_host *host)
+{
+	g_return_val_if_fail(host != NULL, NULL);
+	return host->endpoint;
+}
+
+void tv_host_trust_changed(const tv_host *host)
+{
+	g_return_if_fail(host != NULL);
+	if (host->trust_generation != NULL)
+		g_atomic_int_inc(host->trust_generation);
+}

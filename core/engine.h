@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The engine: current snapshot, lock-free acquisition, verification. */
+#ifndef TV_CORE_ENGINE_H
+#define TV_CORE_ENGINE_H
+
+#include "snapshot.h"
+
+struct tv_engine {
+	char *conf_dir;
+	char *plugin_dir; /* as given; NULL = policy or installed default */
+	snapshot *current; /* atomic */
+	/*
+	 * Readers announce themselves in readers[epoch] for the few
+	 * instructions between loading `current` and taking a reference;
+	 * a swap flips the epoch and waits for the old epoch to drain
+	 * before dropping its own reference.  No lock on the hot path.
+	 */
+	gint readers[2];
+	gint epoch;
+	GMutex reload_lock;
+	gint trust_generation;
+};
+
+/* (transfer full) reference to the current snapshot. */
+snapshot *engine_acquire(tv_engine *engine);
+
+#endif

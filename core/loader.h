@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* dlopen of trust plugins by plain name from one trusted directory. */
+#ifndef TV_CORE_LOADER_H
+#define TV_CORE_LOADER_H
+
+#include "tlsverify/plugin.h"
+
+typedef struct {
+	char *name;
+	char *path;
+	void *handle;
+	const tv_plugin_ops *ops;
+} loaded_plugin;
+
+/* True for [a-z0-9_-]+ (what a `use` value may be). */
+bool loader_name_is_valid(const char *name);
+
+/* Checks @dir is a directory no group or other user can write to. */
+bool loader_check_dir(const char *dir, GError **error);
+
+/*
+ * Loads @dir/@name.so: refuses group/world-writable files, a missing entry
+ * symbol, another ABI major, a name that differs from the file name and
+ * NULL required members; every message names the path.  Returns (transfer
+ * full) NULL with @error (TV_ERROR_PLUGIN).
+ */
+loaded_plugin *loader_load(const char *dir, const char *name, GError **error);
+void loaded_plugin_free(loaded_plugin *plugin);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(loaded_plugin, loaded_plugin_free)
+
+#endif

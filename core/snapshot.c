@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One immutable policy snapshot: endpoints with opened plugin steps. */
+#include "snapshot.h"
+
+#include "lint.h"
+
+#include <string.h>
+
+static void step_close(snap_step *s)
+{
+	if (s == NULL)
+		return;
+	if (s->opened && s->plugin != NULL)
+		s->plugin->ops->close(s->state);
+	settings_free(s->own_settings);
+	g_free(s);
+}
+
+static void endpoint_free(snap_endpoint *e)
+{
+	if (e == NULL)
+		return;
+	g_ptr_array_unref(e->steps);
+	g_free(e);
+}
+
+static void snapshot_free(snapshot *s)
+{
+	/* Steps close before their plugins are unloaded. */
+	if (s->endpoints)
+		g_ptr_array_unref(s->endpoints);
+	endpoint_free(s->fallback);
+	match_index_free(s->index);
+	if (s->plugins)
+		g_hash_table_unref(s->plugins);
+	if (s->warnings)
+		g_ptr_array_unref(s->warnings);
+	policy_free(s->policy);
+	g_free(s->plugin_dir);
+	g_free(s);
+}
+
+snapshot *snapshot_ref(snapshot *s)
+{
+	g_atomic_int_inc(&s->refcount);
+	return s;
+}
+
+void snapshot_unref(snapshot *s)
+{
+	if (s != NULL && g_atomic_int_dec_and_test(&s->refcount))
+		snapshot_free(s);
+}
+
+static loaded_plugin *get_plugin(snapshot *s, const char *name,
+				 GError **error)
+{
+	loaded_plugin *p = g_hash_table_lookup(s->plugins, name);
+
+	if (p != NULL)
+		return p;
+	p = loader_load(s->plugin_dir, name, error);
+	if (p == NULL)
+		return NULL;
+	g_hash_table_insert(s->plugins, p->name, p);
+	return p;
+}
+
+static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
+		      const tv_settings *settings, gint *trust_generation,
+		      GError **error)
+{
+	const char *where = settings ? settings->location : SNAPSHOT_BUILTIN_NAME;
+	g_autoptr(GError) local = NULL;
+
+	step->plugin = get_plugin(s, step->use, &local);
+	if (step->plugin == NULL) {
+		g_set_error(error, TV_ERROR, TV_ERROR_PLUGIN, "%s: %s", where,
+			    local->message);
+		return false;
+	}
+	step->host.endpoint = endpoint;
+	step->host.trust_generation = trust_generation;
+	if (!step->plugin->ops->open(settings, &step->host, &step->state,
+				     &local)) {
+		/* A plugin that fails without saying why still fails. */
+		g_set_error(error, TV_ERROR, TV_ERROR_PLUGIN,
+			    "%s: plugin '%s' failed to open: %s", where,
+			    step->use,
+			    local ? local->message : "no reason given");
+		/* Close what a half-open plugin may have left. */
+		if (step->state != NULL)
+			step->plugin->ops->close(step->state);
+		step->state = NULL;
+		return false;
+	}
+	step->opened = true;
+	if (settings != NULL &&
+	    !settings_check_all_read(settings, step->use, error))
+		return false;
+	return true;
+}
+
+static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
+				    const char *name, gint *trust_generation,
+				    GError **error)
+{
+	snap_endpoint *e = g_new0(snap_endpoint, 1);
+	snap_step *step = g_new0(snap_step, 1);
+
+	e->def = def;
+	e->name = name;
+	e->verify_hostname = true;
+	e->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_close);
+	step->use = "system";
+	step->control = CONTROL_REQUIRED;
+	/* Empty settings, kept for the step's lifetime like any other. */
+	step->own_settings = settings_new(
+		def ? def->file : SNAPSHOT_BUILTIN_NAME, "/",
+		def ? def->line : 0);
+	g_ptr_array_add(e->steps, step);
+	if (!open_step(s, step, name, step->own_settings, trust_generation,
+		       error)) {
+		g_prefix_error(error, "built-in default (system, required): ");
+		endpoint_free(e);
+		return NULL;
+	}
+	e->has_anchor = true;
+	return e;
+}
+
+static bool endpoint_has_anchor(const policy_endpoint *def, void *data)
+{
+	snapshot *s = data;
+
+	for (unsigned i = 0; i < s->endpoints->len; i++) {
+		snap_endpoint *e = s->endpoints->pdata[i];
+		if (e->def == def)
+			return e->has_anchor;
+	}
+	return false;
+}
+
+static bool build_endpoint(snapshot *s, const policy_endpoint *def,
+			   gint *trust_generation, GError **error)
+{
+	snap_endpoint *e;
+
+	if (def->steps == NULL) {
+		/* An insecure exception with no chain: once it lapses, the
+		 * built-in default applies. */
+		e = builtin_chain(s, def, def->name, trust_generation, error);
+		if (e == NULL)
+			return false;
+		e->has_anchor = false; /* the endpoint itself declared none */
+		g_ptr_array_add(s->endpoints, e);
+		return true;
+	}
+
+	e = g_new0(snap_endpoint, 1);
+	e->def = def;
+	e->name = def->name;
+	e->verify_hostname = policy_endpoint_verifies_hostname(s->policy, def);
+	e->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_close);
+	g_ptr_array_add(s->endpoints, e);
+
+	for (unsigned i = 0; i < def->steps->len; i++) {
+		const policy_step *ps = def->steps->pdata[i];
+		snap_step *step = g_new0(snap_step, 1);
+
+		step->def = ps;
+		step->use = ps->use;
+		step->control = ps->control;
+		g_ptr_array_add(e->steps, step);
+		if (!open_step(s, step, def->name, ps->settings,
+			       trust_generation, error))
+			return false;
+		if ((step->plugin->ops->caps & TV_PLUGIN_CAP_TRUST_ANCHOR) &&
+		    step->control != CONTROL_OPTIONAL)
+			e->has_anchor = true;
+	}
+	if (def->is_protected && !e->has_anchor) {
+		g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
+			    "%s:%d: endpoint '%s' is protected: its chain "
+			    "needs a trust-anchor step (system, pem, ...) "
+			    "that is not optional",
+			    def->file, def->line, def->name);
+		return false;
+	}
+	return true;
+}
+
+static bool index_endpoint(snapshot *s, snap_endpoint *e, GError **error)
+{
+	const policy_endpoint *def = e->def;
+
+	for (unsigned h = 0; h < def->hosts->len; h++) {
+		host_pattern *p = def->hosts->pdata[h];
+		snap_endpoint *other = match_index_add(s->index, p, e);
+
+		if (other != NULL) {
+			g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
+				    "%s:%d: host '%s' of endpoint '%s' is "
+				    "already claimed by endpoint '%s' (%s:%d)",
+				    def->file, p->line, p->text, def->name,
+				    other->name, other->def->file,
+				    other->def->line);
+			return false;
+		}
+	}
+	return true;
+}
+
+snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
+		       gint *trust_generation, GError **error)
+{
+	snapshot *s = g_new0(snapshot, 1);
+	bool has_any = false;
+
+	s->refcount = 1;
+	s->plugins = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					   (GDestroyNotify)loaded_plugin_free);
+	s->endpoints =
+		g_ptr_array_new_with_free_func((GDestroyNotify)endpoint_free);
+	s->index = match_index_new();
+	s->warnings = g_ptr_array_new_with_free_func(g_free);
+
+	s->policy = policy_load(conf_dir, error);
+	if (s->policy == NULL)
+		goto fail;
+	s->max_chain_length = s->policy->max_chain_length;
+	s->plugin_dir = g_strdup(plugin_dir    ? plugin_dir
+				 : s->policy->plugin_dir ? s->policy->plugin_dir
+							 : tv_default_plugin_dir());
+	if (!loader_check_dir(s->plugin_dir, error))
+		goto fail;
+
+	for (unsigned i = 0; i < s->policy->endpoints->len; i++)
+		if (!build_endpoint(s, s->policy->endpoints->pdata[i],
+				    trust_generation, error))
+			goto fail;
+	for (unsigned i = 0; i < s->endpoints->len; i++) {
+		snap_endpoint *e = s->endpoints->pdata[i];
+
+		if (!index_endpoint(s, e, error))
+			goto fail;
+		for (unsigned h = 0; h < e->def->hosts->len; h++) {
+			host_pattern *p = e->def->hosts->pdata[h];
+			if (p->kind == PATTERN_ANY && p->port == 0)
+				has_any = true;
+		}
+	}
+	if (!policy_check_protected(s->policy, endpoint_has_anchor, s, error))
+		goto fail;
+	if (!has_any) {
+		s->fallback = builtin_chain(s, NULL, SNAPSHOT_BUILTIN_NAME,
+					    trust_generation, error);
+		if (s->fallback == NULL)
+			goto fail;
+	}
+	lint_snapshot(s, s->warnings);
+	return s;
+fail:
+	snapshot_free(s);
+	return NULL;
+}
+
+const snap_endpoint *snapshot_match(const snapshot *s, const char *host,
+				    uint16_t port)
+{
+	const snap_endpoint *e = match_index_lookup(s->index, host, port);
+
+	return e != NULL ? e : s->fallback;
+}

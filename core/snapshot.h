@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One immutable policy snapshot: endpoints with opened plugin steps. */
+#ifndef TV_CORE_SNAPSHOT_H
+#define TV_CORE_SNAPSHOT_H
+
+#include "loader.h"
+#include "match.h"
+#include "policy.h"
+
+struct tv_host {
+	const char *endpoint;     /* borrowed from the snapshot */
+	gint *trust_generation;   /* the engine's; bumped on trust change */
+};
+
+typedef struct {
+	const policy_step *def; /* NULL for a built-in step */
+	const char *use;
+	step_control control;
+	loaded_plugin *plugin; /* borrowed from the snapshot's table */
+	void *state;
+	bool opened;
+	tv_settings *own_settings; /* built-in steps only */
+	tv_host host;
+} snap_step;
+
+typedef struct {
+	const policy_endpoint *def; /* NULL for the built-in default */
+	const char *name;
+	GPtrArray *steps; /* snap_step*; for an insecure endpoint: the chain
+			   * that applies once the exception lapsed */
+	bool verify_hostname;
+	bool has_anchor;
+} snap_endpoint;
+
+typedef struct {
+	gint refcount;
+	policy *policy;
+	GHashTable *plugins; /* name -> loaded_plugin* */
+	GPtrArray *endpoints; /* snap_endpoint* */
+	snap_endpoint *fallback; /* when no port-less "*" endpoint exists */
+	match_index *index;
+	GPtrArray *warnings; /* char* */
+	char *plugin_dir;
+	int max_chain_length;
+} snapshot;
+
+#define SNAPSHOT_BUILTIN_NAME "(built-in)"
+
+/*
+ * Loads @conf_dir, loads and opens every plugin step.  @plugin_dir NULL
+ * means the policy's defaults.plugin_dir, else the installed directory.
+ * Returns (transfer full, refcount 1) NULL with @error.
+ */
+snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
+		       gint *trust_generation, GError **error);
+snapshot *snapshot_ref(snapshot *snap);
+void snapshot_unref(snapshot *snap);
+
+/* Endpoint for a normalised host; never NULL. */
+const snap_endpoint *snapshot_match(const snapshot *snap, const char *host,
+				    uint16_t port);
+
+#endif
