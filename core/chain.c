@@ -314,7 +314,8 @@ tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 		if (gnutls_certificate_verification_status_print(
 			    status, GNUTLS_CRT_X509, &text, 0) >= 0 &&
 		    text.data != NULL)
-			msg = g_strndup((const char *)text.data, text.size);
+			msg = g_strstrip(
+				g_strndup((const char *)text.data, text.size));
 		else
 			msg = g_strdup_printf("verification status 0x%x",
 					      status);

@@ -87,23 +87,13 @@ static bool get_bool(const source *src, const config_setting_t *s, bool *out,
 	return true;
 }
 
-/* A list or array of non-empty strings (a single string is accepted). */
+/* A list or array of non-empty strings. */
 static bool get_strv(const source *src, const config_setting_t *s,
 		     char ***out, GError **error)
 {
 	int type = config_setting_type(s);
 	g_autoptr(GPtrArray) v = NULL;
 
-	if (type == CONFIG_TYPE_STRING) {
-		const char *one;
-		if (!get_string(src, s, &one, error))
-			return false;
-		v = g_ptr_array_new();
-		g_ptr_array_add(v, g_strdup(one));
-		g_ptr_array_add(v, NULL);
-		*out = (char **)g_ptr_array_free(g_steal_pointer(&v), FALSE);
-		return true;
-	}
 	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
 		return fail_at(error, src, s,
 			       "key '%s' must be a list of strings, not %s",
@@ -704,6 +694,47 @@ static bool covered_by_protected(const policy *p, const host_pattern *bp)
 	return false;
 }
 
+static bool insecure_pattern_allowed(const policy *p,
+				     const policy_endpoint *e,
+				     const host_pattern *hp,
+				     const GPtrArray *builtin, GError **error)
+{
+	for (unsigned j = 0; j < p->endpoints->len; j++) {
+		policy_endpoint *prot = p->endpoints->pdata[j];
+
+		if (!prot->is_protected)
+			continue;
+		for (unsigned k = 0; k < prot->hosts->len; k++) {
+			host_pattern *pp = prot->hosts->pdata[k];
+
+			if (!host_pattern_overlaps(hp, pp))
+				continue;
+			g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
+				    "%s:%d: endpoint '%s' host '%s' reaches "
+				    "'%s' of protected endpoint '%s' (%s:%d): "
+				    "insecure_skip_verify is not allowed there",
+				    e->file, e->insecure_line, e->name,
+				    hp->text, pp->text, prot->name, prot->file,
+				    prot->line);
+			return false;
+		}
+	}
+	for (unsigned b = 0; b < builtin->len; b++) {
+		host_pattern *bp = builtin->pdata[b];
+
+		if (!host_pattern_overlaps(hp, bp))
+			continue;
+		g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
+			    "%s:%d: endpoint '%s' host '%s' covers the "
+			    "official AI endpoint '%s': insecure_skip_verify "
+			    "is not allowed there",
+			    e->file, e->insecure_line, e->name, hp->text,
+			    bp->text);
+		return false;
+	}
+	return true;
+}
+
 bool policy_check_protected(const policy *p,
 			    bool (*has_anchor)(const policy_endpoint *,
 					       void *),
@@ -718,6 +749,13 @@ bool policy_check_protected(const policy *p,
 			continue;
 		for (unsigned h = 0; h < e->hosts->len; h++) {
 			host_pattern *hp = e->hosts->pdata[h];
+
+			/* Insecure exceptions are for custom hosts only: a
+			 * pattern reaching any protected or official host is
+			 * refused even where precedence would protect it. */
+			if (e->insecure &&
+			    !insecure_pattern_allowed(p, e, hp, builtin, error))
+				return false;
 
 			/* A protected endpoint's hosts are its alone. */
 			for (unsigned j = 0; j < p->endpoints->len; j++) {

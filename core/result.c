@@ -165,13 +165,6 @@ char *tv_result_to_json(const tv_result *r)
 		json_builder_add_string_value(b, e->action);
 		json_builder_set_member_name(b, "message");
 		json_builder_add_string_value(b, e->message);
-		json_builder_set_member_name(b, "reasons");
-		json_builder_begin_array(b);
-		for (unsigned k = 0; k < TV_REASON_COUNT; k++)
-			if (e->reasons & (1u << k))
-				json_builder_add_string_value(
-					b, tv_reason_to_string(1u << k));
-		json_builder_end_array(b);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

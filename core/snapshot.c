@@ -70,12 +70,14 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 		      const tv_settings *settings, gint *trust_generation,
 		      GError **error)
 {
-	const char *where = settings ? settings->location : SNAPSHOT_BUILTIN_NAME;
+	/* Built-in steps have no file:line; their caller says what they are. */
+	const char *where = step->def ? settings->location : NULL;
 	g_autoptr(GError) local = NULL;
 
 	step->plugin = get_plugin(s, step->use, &local);
 	if (step->plugin == NULL) {
-		g_set_error(error, TV_ERROR, TV_ERROR_PLUGIN, "%s: %s", where,
+		g_set_error(error, TV_ERROR, TV_ERROR_PLUGIN, "%s%s%s",
+			    where ? where : "", where ? ": " : "",
 			    local->message);
 		return false;
 	}
@@ -85,8 +87,8 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 				     &local)) {
 		/* A plugin that fails without saying why still fails. */
 		g_set_error(error, TV_ERROR, TV_ERROR_PLUGIN,
-			    "%s: plugin '%s' failed to open: %s", where,
-			    step->use,
+			    "%s%splugin '%s' failed to open: %s",
+			    where ? where : "", where ? ": " : "", step->use,
 			    local ? local->message : "no reason given");
 		/* Close what a half-open plugin may have left. */
 		if (step->state != NULL)
@@ -121,7 +123,17 @@ static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
 	g_ptr_array_add(e->steps, step);
 	if (!open_step(s, step, name, step->own_settings, trust_generation,
 		       error)) {
-		g_prefix_error(error, "built-in default (system, required): ");
+		if (def != NULL)
+			g_prefix_error(error,
+				       "%s:%d: endpoint '%s': the chain that "
+				       "applies once its exception lapses "
+				       "(system, required): ",
+				       def->file, def->line, def->name);
+		else
+			g_prefix_error(error,
+				       "no endpoint matches '*', so the "
+				       "built-in default (system, required) "
+				       "applies: ");
 		endpoint_free(e);
 		return NULL;
 	}

@@ -24,8 +24,8 @@ tests/tmp/pki.stamp: $(top_srcdir)/tests/fixtures/gen-pki.sh
 EXTRA_DIST += tests/fixtures/gen-pki.sh tests/unit/tv-test.h
 
 # Unit programs link the whole library (internal symbols included).
-UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)
-UNIT_LDADD = core/libtlsverify-testable.la $(CUNIT_LIBS) $(GLIB_LIBS) \
+unit_cflags = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)
+unit_libs = core/libtlsverify-testable.la $(CUNIT_LIBS) $(GLIB_LIBS) \
 	$(GNUTLS_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
 
 include tests/mock/local.mk

@@ -151,10 +151,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_request, tv_request_free)
 
 typedef struct tv_result tv_result;
 
-/* One line of the decision trace.  All strings borrowed from the result. */
+/*
+ * One line of the decision trace.  All strings borrowed from the result.
+ * For the engine's own checks plugin is "core" and control names the
+ * check: input, insecure_skip_verify, validity, name, purpose,
+ * chain-length.
+ */
 typedef struct {
-	const char *plugin;  /* plugin name, or "core" for core checks */
-	const char *control; /* required|requisite|sufficient|optional|core */
+	const char *plugin;  /* plugin name, or "core" */
+	const char *control; /* required|requisite|sufficient|optional, or
+			      * the core check */
 	const char *verdict; /* pass|fail|ignore|unavail */
 	const char *action;  /* ok|done|bad|die|ignore (PAM actions) */
 	const char *message; /* human-readable, never NULL */

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The tlsverify command: one file per subcommand.
+bin_PROGRAMS += cli/tlsverify
+cli_tlsverify_SOURCES = \
+	cli/cli.h \
+	cli/main.c \
+	cli/output.c \
+	cli/cmd-verify.c \
+	cli/cmd-check-config.c \
+	cli/cmd-plugins.c
+cli_tlsverify_CFLAGS = $(AM_CFLAGS)
+cli_tlsverify_LDADD = core/libtlsverify.la $(GLIB_LIBS) $(GNUTLS_LIBS)

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Plugin "pem": trust anchors from PEM files or directories, optional CRLs. */
+#include "config.h"
+
+#define G_LOG_DOMAIN "tlsverify-pem"
+
+#include <limits.h>
+#include <string.h>
+
+#include <tlsverify/plugin.h>
+
+/* Built once in open(); read-only afterwards, shared by all verify calls. */
+typedef struct {
+	gnutls_x509_trust_list_t list;
+	unsigned int anchors;
+	unsigned int crls;
+} pem_state;
+
+static void pem_state_free(pem_state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->list != NULL)
+		gnutls_x509_trust_list_deinit(st->list, 1);
+	g_free(st);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(pem_state, pem_state_free)
+
+/* What one file of a setting holds; GnuTLS does the PEM parsing. */
+typedef enum {
+	PEM_CERTS,
+	PEM_CRLS,
+} pem_kind;
+
+/*
+ * Adds the certificates (or CRLs) of the PEM file @path to the trust list.
+ * A file that cannot be read, does not parse or holds nothing of @kind is an
+ * error naming @key's location and @path.
+ */
+static bool pem_add_file(pem_state *st, const tv_settings *settings,
+			 const char *key, const char *path, pem_kind kind,
+			 GError **error)
+{
+	const char *what = kind == PEM_CERTS ? "certificate" : "CRL";
+	g_autoptr(GError) local = NULL;
+	g_autofree char *data = NULL;
+	gnutls_datum_t datum;
+	gsize len = 0;
+	int ret;
+
+	if (!g_file_get_contents(path, &data, &len, &local)) {
+		tv_settings_set_error(settings, key, error,
+				      "cannot read %s file: %s", what,
+				      local->message);
+		return false;
+	}
+	if (len == 0 || len > UINT_MAX) {
+		tv_settings_set_error(settings, key, error,
+				      "'%s' holds no PEM %s", path, what);
+		return false;
+	}
+	datum.data = (unsigned char *)data;
+	datum.size = (unsigned int)len;
+	if (kind == PEM_CERTS)
+		ret = gnutls_x509_trust_list_add_trust_mem(
+			st->list, &datum, NULL, GNUTLS_X509_FMT_PEM,
+			GNUTLS_TL_NO_DUPLICATES, 0);
+	else
+		ret = gnutls_x509_trust_list_add_trust_mem(
+			st->list, NULL, &datum, GNUTLS_X509_FMT_PEM, 0, 0);
+	if (ret < 0) {
+		tv_settings_set_error(settings, key, error,
+				      "'%s' holds no usable PEM %s: %s", path,
+				      what, gnutls_strerror(ret));
+		return false;
+	}
+	if (ret == 0) {
+		tv_settings_set_error(settings, key, error,
+				      "'%s' holds no PEM %s", path, what);
+		return false;
+	}
+	if (kind == PEM_CERTS)
+		st->anchors += (unsigned int)ret;
+	else
+		st->crls += (unsigned int)ret;
+	return true;
+}
+
+static bool pem_is_bundle_name(const char *name)
+{
+	/* Hidden entries are skipped: Kubernetes mounts keep their
+	 * "..data" swap machinery there. */
+	if (name[0] == '.')
+		return false;
+	return g_str_has_suffix(name, ".pem") || g_str_has_suffix(name, ".crt");
+}
+
+static int pem_compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Loads every *.pem / *.crt file of directory @dir in byte order.  Entries
+ * that are directories are skipped; anything else with such a name (a
+ * dangling symlink, a device) is an error rather than a silently smaller
+ * trust set.
+ */
+static bool pem_add_dir(pem_state *st, const tv_settings *settings,
+			const char *dir, GError **error)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GDir) d = NULL;
+	const char *name;
+	unsigned int before = st->anchors;
+
+	d = g_dir_open(dir, 0, &local);
+	if (d == NULL) {
+		tv_settings_set_error(settings, "bundle", error,
+				      "cannot read bundle directory: %s",
+				      local->message);
+		return false;
+	}
+	while ((name = g_dir_read_name(d)) != NULL) {
+		if (pem_is_bundle_name(name))
+			g_ptr_array_add(names, g_strdup(name));
+	}
+	g_ptr_array_sort(names, pem_compare_names);
+
+	for (guint i = 0; i < names->len; i++) {
+		g_autofree char *path =
+			g_build_filename(dir, names->pdata[i], NULL);
+
+		if (g_file_test(path, G_FILE_TEST_IS_DIR))
+			continue;
+		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+			tv_settings_set_error(settings, "bundle", error,
+					      "'%s' is not a regular file",
+					      path);
+			return false;
+		}
+		if (!pem_add_file(st, settings, "bundle", path, PEM_CERTS,
+				  error))
+			return false;
+	}
+	if (st->anchors == before) {
+		tv_settings_set_error(settings, "bundle", error,
+				      "directory '%s' holds no *.pem or *.crt "
+				      "certificate file",
+				      dir);
+		return false;
+	}
+	return true;
+}
+
+/* Loads each bundle: a PEM file, or a directory of them. */
+static bool pem_add_bundles(pem_state *st, const tv_settings *settings,
+			    char **paths, GError **error)
+{
+	for (char **p = paths; *p != NULL; p++) {
+		bool ok;
+
+		if (g_file_test(*p, G_FILE_TEST_IS_DIR))
+			ok = pem_add_dir(st, settings, *p, error);
+		else
+			ok = pem_add_file(st, settings, "bundle", *p, PEM_CERTS,
+					  error);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Reads the step's settings: "bundle" (required) and "crl" (optional). */
+static bool pem_read_settings(const tv_settings *settings, char ***bundles,
+			      char ***crls, GError **error)
+{
+	if (!tv_settings_has(settings, "bundle")) {
+		tv_settings_set_error(settings, "bundle", error,
+				      "missing: pem needs a PEM file or a "
+				      "directory of them");
+		return false;
+	}
+	if (!tv_settings_get_pathv(settings, "bundle", bundles, error) ||
+	    !tv_settings_get_pathv(settings, "crl", crls, error))
+		return false;
+	if (*bundles == NULL || (*bundles)[0] == NULL) {
+		tv_settings_set_error(settings, "bundle", error,
+				      "empty list of bundles");
+		return false;
+	}
+	if (*crls != NULL && (*crls)[0] == NULL) {
+		tv_settings_set_error(settings, "crl", error,
+				      "empty list of CRL files");
+		return false;
+	}
+	return true;
+}
+
+static bool pem_open(const tv_settings *settings, const tv_host *host,
+		     void **state, GError **error)
+{
+	g_autoptr(pem_state) st = NULL;
+	g_auto(GStrv) bundles = NULL;
+	g_auto(GStrv) crls = NULL;
+	int ret;
+
+	g_return_val_if_fail(settings != NULL, false);
+	g_return_val_if_fail(state != NULL, false);
+
+	if (!pem_read_settings(settings, &bundles, &crls, error))
+		return false;
+
+	st = g_new0(pem_state, 1);
+	ret = tv_trust_list_new(&st->list);
+	if (ret < 0) {
+		st->list = NULL;
+		tv_settings_set_error(settings, NULL, error,
+				      "cannot create a trust list: %s",
+				      gnutls_strerror(ret));
+		return false;
+	}
+	if (!pem_add_bundles(st, settings, bundles, error))
+		return false;
+	for (char **p = crls; p != NULL && *p != NULL; p++) {
+		if (!pem_add_file(st, settings, "crl", *p, PEM_CRLS, error))
+			return false;
+	}
+
+	g_debug("%s: %u trust anchors, %u CRLs",
+		tv_settings_get_location(settings, NULL), st->anchors,
+		st->crls);
+	*state = g_steal_pointer(&st);
+	return true;
+}
+
+static tv_step_verdict pem_verify(void *state, const tv_request *request,
+				  const tv_chain *chain, tv_step_result *result)
+{
+	const pem_state *st = state;
+
+	if (st == NULL || st->list == NULL) {
+		tv_step_result_add_reasons(result, TV_REASON_UNTRUSTED);
+		tv_step_result_set_message(result, "pem: not opened");
+		return TV_STEP_FAIL;
+	}
+	return tv_trust_list_verify(st->list, request, chain, result);
+}
+
+static void pem_close(void *state)
+{
+	pem_state_free(state);
+}
+
+static const tv_plugin_ops pem_ops = {
+	.abi_major = TV_PLUGIN_ABI_MAJOR,
+	.abi_minor = TV_PLUGIN_ABI_MINOR,
+	.name = "pem",
+	.summary = "trust anchors from PEM files or directories, optional CRLs",
+	.caps = TV_PLUGIN_CAP_TRUST_ANCHOR,
+	.open = pem_open,
+	.verify = pem_verify,
+	.close = pem_close,
+};
+
+TV_API const tv_plugin_ops *tv_plugin_get_ops(void);
+
+TV_API const tv_plugin_ops *tv_plugin_get_ops(void)
+{
+	return &pem_ops;
+}

@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Integration scripts: the built CLI and real plugins against the generated
+# PKI (TV_FIXTURES) and policies written on the fly.  Environment from
+# AM_TESTS_ENVIRONMENT in tests/local.mk.
+integration_tests = \
+	tests/integration/test-cli-verify.sh \
+	tests/integration/test-cli-config.sh \
+	tests/integration/test-cli-usage.sh \
+	tests/integration/test-cli-json.sh \
+	tests/integration/test-cli-served.sh
+TESTS += $(integration_tests)
+EXTRA_DIST += $(integration_tests) tests/integration/lib.sh \
+	tests/integration/tls-server.sh
