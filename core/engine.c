@@ -290,11 +290,10 @@ static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 			result_set_message(r, o.first_failure);
 		} else if (cs.impression == IMPRESSION_UNDECIDED) {
 			g_autofree char *m = g_strdup_printf(
-				"no step of endpoint '%s' decided%s%s",
+				"no step of endpoint '%s' decided%s%s%s",
 				ep->name, o.first_ignored ? " (" : "",
-				o.first_ignored ? o.first_ignored : "");
-			if (o.first_ignored)
-				m = g_strconcat(g_steal_pointer(&m), ")", NULL);
+				o.first_ignored ? o.first_ignored : "",
+				o.first_ignored ? ")" : "");
 			r->reasons |= TV_REASON_NO_DECISION | o.ignored;
 			result_set_message(r, m);
 		} else {

@@ -86,10 +86,17 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 	if (!step->plugin->ops->open(settings, &step->host, &step->state,
 				     &local)) {
 		/* A plugin that fails without saying why still fails. */
-		g_set_error(error, TV_ERROR, TV_ERROR_PLUGIN,
-			    "%s%splugin '%s' failed to open: %s",
-			    where ? where : "", where ? ": " : "", step->use,
-			    local ? local->message : "no reason given");
+		if (local != NULL && settings != NULL &&
+		    g_str_has_prefix(local->message, settings->file))
+			/* tv_settings_set_error already named file:line. */
+			g_set_error(error, TV_ERROR, TV_ERROR_CONFIG, "%s",
+				    local->message);
+		else
+			g_set_error(error, TV_ERROR, TV_ERROR_PLUGIN,
+				    "%s%splugin '%s' failed to open: %s",
+				    where ? where : "", where ? ": " : "",
+				    step->use,
+				    local ? local->message : "no reason given");
 		/* Close what a half-open plugin may have left. */
 		if (step->state != NULL)
 			step->plugin->ops->close(step->state);
@@ -251,6 +258,11 @@ snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
 		if (!build_endpoint(s, s->policy->endpoints->pdata[i],
 				    trust_generation, error))
 			goto fail;
+	/* Protected-endpoint rules first: their message says what is wrong
+	 * with an exception for an official host better than "already
+	 * claimed" would. */
+	if (!policy_check_protected(s->policy, endpoint_has_anchor, s, error))
+		goto fail;
 	for (unsigned i = 0; i < s->endpoints->len; i++) {
 		snap_endpoint *e = s->endpoints->pdata[i];
 
@@ -262,8 +274,6 @@ snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
 				has_any = true;
 		}
 	}
-	if (!policy_check_protected(s->policy, endpoint_has_anchor, s, error))
-		goto fail;
 	if (!has_any) {
 		s->fallback = builtin_chain(s, NULL, SNAPSHOT_BUILTIN_NAME,
 					    trust_generation, error);

@@ -21,7 +21,8 @@ tests/tmp/pki.stamp: $(top_srcdir)/tests/fixtures/gen-pki.sh
 	$(AM_V_GEN)rm -rf tests/tmp/pki && mkdir -p tests/tmp && \
 	CERTTOOL='$(CERTTOOL)' $(SHELL) $(top_srcdir)/tests/fixtures/gen-pki.sh tests/tmp/pki && \
 	touch $@
-EXTRA_DIST += tests/fixtures/gen-pki.sh tests/unit/tv-test.h
+EXTRA_DIST += tests/fixtures/gen-pki.sh tests/unit/tv-test.h \
+	tests/unit/tv-engine-test.h
 
 # Unit programs link the whole library (internal symbols included).
 unit_cflags = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)

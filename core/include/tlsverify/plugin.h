@@ -77,6 +77,10 @@ typedef struct tv_plugin_ops {
 
 typedef const tv_plugin_ops *(*tv_plugin_get_ops_fn)(void);
 
+/* The one symbol a plugin defines (declared here so plugins need no
+ * prototype of their own; libtlsverify itself does not define it). */
+TV_API const tv_plugin_ops *tv_plugin_get_ops(void);
+
 /* ---- settings: the step's keys, typed; no libconfig type crosses ---- */
 
 /*
