@@ -4,7 +4,9 @@
 
 GQuark tv_error_quark(void)
 {
-	return g_quark_from_static_string("tlsverify-error-quark");
+	/* Not the _static_ variant: a process may unload this library (a
+	 * plugin's dependency) while glib's quark table lives on. */
+	return g_quark_from_string("tlsverify-error-quark");
 }
 
 const char *tv_default_conf_dir(void)

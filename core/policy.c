@@ -542,24 +542,24 @@ static bool parse_defaults(policy *p, const source *src,
 	return true;
 }
 
+/* The endpoint named @name so far, and its index; NULL when new. */
 static policy_endpoint *find_endpoint(const policy *p, const char *name,
 				      unsigned *index)
 {
-	for (unsigned i = 0; i < p->endpoints->len; i++) {
-		policy_endpoint *e = p->endpoints->pdata[i];
-		if (strcmp(e->name, name) == 0) {
-			*index = i;
-			return e;
-		}
-	}
-	return NULL;
+	gpointer v;
+
+	if (!g_hash_table_lookup_extended(p->by_name, name, NULL, &v))
+		return NULL;
+	*index = GPOINTER_TO_UINT(v);
+	return p->endpoints->pdata[*index];
 }
 
 static bool load_file(policy *p, const char *conf_dir, const char *name,
 		      GError **error)
 {
 	g_autofree char *path = g_build_filename(conf_dir, name, NULL);
-	g_autoptr(GPtrArray) mine = g_ptr_array_new();
+	/* Names defined by this file: name -> endpoint, for duplicates. */
+	g_autoptr(GHashTable) mine = g_hash_table_new(g_str_hash, g_str_equal);
 	source src = { path, conf_dir };
 	config_setting_t *root;
 	config_t cfg;
@@ -607,20 +607,18 @@ static bool load_file(policy *p, const char *conf_dir, const char *name,
 						    config_setting_get_elem(s, k),
 						    &e, error))
 					goto out;
-				for (unsigned m = 0; m < mine->len; m++) {
-					policy_endpoint *x = mine->pdata[m];
-					if (strcmp(x->name, e->name) == 0) {
-						g_set_error(
-							error, TV_ERROR,
-							TV_ERROR_CONFIG,
-							"%s:%d: duplicate "
-							"endpoint name '%s' "
-							"(first at line %d)",
-							path, e->line, e->name,
-							x->line);
-						policy_endpoint_free(e);
-						goto out;
-					}
+				policy_endpoint *x =
+					g_hash_table_lookup(mine, e->name);
+				if (x != NULL) {
+					g_set_error(error, TV_ERROR,
+						    TV_ERROR_CONFIG,
+						    "%s:%d: duplicate endpoint "
+						    "name '%s' (first at line "
+						    "%d)",
+						    path, e->line, e->name,
+						    x->line);
+					policy_endpoint_free(e);
+					goto out;
 				}
 				old = find_endpoint(p, e->name, &at);
 				if (old != NULL && old->is_protected) {
@@ -634,15 +632,20 @@ static bool load_file(policy *p, const char *conf_dir, const char *name,
 					policy_endpoint_free(e);
 					goto out;
 				}
-				g_ptr_array_add(mine, e);
+				g_hash_table_insert(mine, e->name, e);
 				if (old != NULL) {
 					/* A later file replaces the whole
 					 * endpoint of the same name. */
+					g_hash_table_remove(p->by_name,
+							    old->name);
 					policy_endpoint_free(old);
 					p->endpoints->pdata[at] = e;
 				} else {
+					at = p->endpoints->len;
 					g_ptr_array_add(p->endpoints, e);
 				}
+				g_hash_table_insert(p->by_name, e->name,
+						    GUINT_TO_POINTER(at));
 			}
 		} else {
 			fail_at(error, &src, s,
@@ -680,13 +683,12 @@ static bool weakens(const policy *p, const policy_endpoint *e)
 }
 
 /* True when some protected endpoint matches every host @bp matches. */
-static bool covered_by_protected(const policy *p, const host_pattern *bp)
+static bool covered_by_protected(const GPtrArray *protected_eps,
+				 const host_pattern *bp)
 {
-	for (unsigned j = 0; j < p->endpoints->len; j++) {
-		policy_endpoint *prot = p->endpoints->pdata[j];
+	for (unsigned j = 0; j < protected_eps->len; j++) {
+		policy_endpoint *prot = protected_eps->pdata[j];
 
-		if (!prot->is_protected)
-			continue;
 		for (unsigned k = 0; k < prot->hosts->len; k++)
 			if (host_pattern_contains(prot->hosts->pdata[k], bp))
 				return true;
@@ -694,16 +696,14 @@ static bool covered_by_protected(const policy *p, const host_pattern *bp)
 	return false;
 }
 
-static bool insecure_pattern_allowed(const policy *p,
+static bool insecure_pattern_allowed(const GPtrArray *protected_eps,
 				     const policy_endpoint *e,
 				     const host_pattern *hp,
 				     const GPtrArray *builtin, GError **error)
 {
-	for (unsigned j = 0; j < p->endpoints->len; j++) {
-		policy_endpoint *prot = p->endpoints->pdata[j];
+	for (unsigned j = 0; j < protected_eps->len; j++) {
+		policy_endpoint *prot = protected_eps->pdata[j];
 
-		if (!prot->is_protected)
-			continue;
 		for (unsigned k = 0; k < prot->hosts->len; k++) {
 			host_pattern *pp = prot->hosts->pdata[k];
 
@@ -741,6 +741,15 @@ bool policy_check_protected(const policy *p,
 			    void *data, GError **error)
 {
 	g_autoptr(GPtrArray) builtin = protected_builtin_patterns();
+	g_autoptr(GPtrArray) prots = g_ptr_array_new();
+
+	/* Few endpoints are protected: collect them once, so the checks
+	 * below cost endpoints x protected patterns, not endpoints^2. */
+	for (unsigned i = 0; i < p->endpoints->len; i++) {
+		policy_endpoint *e = p->endpoints->pdata[i];
+		if (e->is_protected)
+			g_ptr_array_add(prots, e);
+	}
 
 	for (unsigned i = 0; i < p->endpoints->len; i++) {
 		policy_endpoint *e = p->endpoints->pdata[i];
@@ -754,15 +763,14 @@ bool policy_check_protected(const policy *p,
 			 * pattern reaching any protected or official host is
 			 * refused even where precedence would protect it. */
 			if (e->insecure &&
-			    !insecure_pattern_allowed(p, e, hp, builtin, error))
+			    !insecure_pattern_allowed(prots, e, hp, builtin,
+						      error))
 				return false;
 
 			/* A protected endpoint's hosts are its alone. */
-			for (unsigned j = 0; j < p->endpoints->len; j++) {
-				policy_endpoint *prot = p->endpoints->pdata[j];
+			for (unsigned j = 0; j < prots->len; j++) {
+				policy_endpoint *prot = prots->pdata[j];
 
-				if (!prot->is_protected)
-					continue;
 				for (unsigned k = 0; k < prot->hosts->len; k++) {
 					host_pattern *pp = prot->hosts->pdata[k];
 					if (!host_pattern_shadows(hp, pp))
@@ -789,7 +797,7 @@ bool policy_check_protected(const policy *p,
 				const char *what;
 
 				if (!host_pattern_overlaps(hp, bp) ||
-				    covered_by_protected(p, bp))
+				    covered_by_protected(prots, bp))
 					continue;
 				what = e->insecure ? "insecure_skip_verify"
 				       : e->match_names ? "match_names"
@@ -824,6 +832,7 @@ policy *policy_load(const char *conf_dir, GError **error)
 	p->endpoints = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)policy_endpoint_free);
 	p->files = g_ptr_array_new_with_free_func(g_free);
+	p->by_name = g_hash_table_new(g_str_hash, g_str_equal);
 
 	{
 		g_autoptr(GError) local = NULL;
@@ -865,5 +874,7 @@ void policy_free(policy *p)
 		g_ptr_array_unref(p->endpoints);
 	if (p->files)
 		g_ptr_array_unref(p->files);
+	if (p->by_name)
+		g_hash_table_unref(p->by_name);
 	g_free(p);
 }

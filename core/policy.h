@@ -38,6 +38,7 @@ typedef struct {
 	int max_chain_length;
 	GPtrArray *endpoints; /* policy_endpoint*, after overrides */
 	GPtrArray *files;     /* char*: the files read, in order */
+	GHashTable *by_name;  /* endpoint name -> index in endpoints */
 } policy;
 
 #define POLICY_MAX_CHAIN_LENGTH_DEFAULT 8

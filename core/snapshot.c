@@ -151,13 +151,13 @@ static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
 static bool endpoint_has_anchor(const policy_endpoint *def, void *data)
 {
 	snapshot *s = data;
+	unsigned index = GPOINTER_TO_UINT(
+		g_hash_table_lookup(s->policy->by_name, def->name));
+	snap_endpoint *e = s->endpoints->pdata[index];
 
-	for (unsigned i = 0; i < s->endpoints->len; i++) {
-		snap_endpoint *e = s->endpoints->pdata[i];
-		if (e->def == def)
-			return e->has_anchor;
-	}
-	return false;
+	/* Endpoints are built in policy order, so indexes agree. */
+	g_assert(e->def == def);
+	return e->has_anchor;
 }
 
 static bool build_endpoint(snapshot *s, const policy_endpoint *def,

@@ -24,10 +24,14 @@ tests/tmp/pki.stamp: $(top_srcdir)/tests/fixtures/gen-pki.sh
 EXTRA_DIST += tests/fixtures/gen-pki.sh tests/unit/tv-test.h \
 	tests/unit/tv-engine-test.h
 
-# Unit programs link the whole library (internal symbols included).
+# Programs that test internal units link the whole library (internal
+# symbols included); programs that load plugins link the shared library,
+# so the process holds one copy of the core, the one plugins link to.
 unit_cflags = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)
-unit_libs = core/libtlsverify-testable.la $(CUNIT_LIBS) $(GLIB_LIBS) \
+unit_internal_libs = core/libtlsverify-testable.la $(CUNIT_LIBS) $(GLIB_LIBS) \
 	$(GNUTLS_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
+unit_libs = core/libtlsverify.la $(CUNIT_LIBS) $(GLIB_LIBS) \
+	$(GNUTLS_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
 
 include tests/mock/local.mk
 include tests/unit/local.mk

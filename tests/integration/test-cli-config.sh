@@ -77,7 +77,7 @@ tv_verify "$dev" --host dev-box.local --time 2027-02-01 --json \
 	"$F/chain-dev.pem"
 tv_check "insecure exception lapsed: full verification rejects" 1 \
 	'.verdict == "rejected" and .insecure_skip == false
-	 and (.reasons | length) > 0'
+	 and .endpoint == "dev-box" and .reasons == ["untrusted"]'
 tv_verify "$dev" --host dev-box.local --time 2027-02-01 "$F/chain-dev.pem"
 tv_check_out "insecure exception lapsed: human verdict" 1 \
 	'^verdict: rejected \('

@@ -12,11 +12,11 @@ TESTS += $(core_unit_tests)
 
 tests_unit_test_combine_SOURCES = tests/unit/test-combine.c
 tests_unit_test_combine_CFLAGS = $(unit_cflags)
-tests_unit_test_combine_LDADD = $(unit_libs)
+tests_unit_test_combine_LDADD = $(unit_internal_libs)
 
 tests_unit_test_match_SOURCES = tests/unit/test-match.c
 tests_unit_test_match_CFLAGS = $(unit_cflags)
-tests_unit_test_match_LDADD = $(unit_libs)
+tests_unit_test_match_LDADD = $(unit_internal_libs)
 
 tests_unit_test_policy_SOURCES = tests/unit/test-policy.c
 tests_unit_test_policy_CFLAGS = $(unit_cflags)

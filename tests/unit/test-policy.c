@@ -362,7 +362,42 @@ static void test_shipped_policy_loads(void)
 	tv_engine_free(e);
 }
 
+/* A big fleet's policy: loads, and every endpoint is found by its host. */
+static void test_hundred_thousand_endpoints(void)
+{
+	g_autoptr(GString) conf = g_string_new("endpoints = (\n");
+	g_autofree char *dir = NULL;
+	GError *error = NULL;
+	tv_engine *e;
+	static const char *const probes[] = { "h0.fleet.test", "h99999.fleet.test",
+					      "x.w99997.fleet.test" };
+	static const char *const want[] = { "e0", "e99999", "w99997" };
+
+	for (int i = 0; i < 100000; i++)
+		g_string_append_printf(
+			conf,
+			"%s{ name = \"%s%d\"; hosts = [ \"%s%d.fleet.test\" ]; "
+			"chain = ( " ANCHOR " ); }\n",
+			i ? "," : "", i % 2 && i % 3 == 1 ? "w" : "e", i,
+			i % 2 && i % 3 == 1 ? "*.w" : "h", i);
+	g_string_append(conf, ");\n");
+	dir = tv_test_conf("50-fleet.conf", conf->str);
+	e = tv_engine_new(dir, plugin_dir, &error);
+	if (e == NULL)
+		fprintf(stderr, "%s\n", error->message);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	for (size_t i = 0; i < G_N_ELEMENTS(probes); i++) {
+		g_autoptr(tv_request) r = tv_test_request(probes[i], "chain-good.pem");
+		g_autoptr(tv_result) res = NULL;
+
+		CU_ASSERT_TRUE(tv_engine_verify(e, r, &res, NULL));
+		CU_ASSERT_STRING_EQUAL(tv_result_get_endpoint(res), want[i]);
+	}
+	tv_engine_free(e);
+}
+
 static CU_TestInfo tests[] = {
+	{ "/policy/hundred-thousand-endpoints", test_hundred_thousand_endpoints },
 	{ "/policy/errors-name-file-and-line", test_errors },
 	{ "/policy/later-file-replaces", test_later_file_replaces },
 	{ "/policy/protected-cannot-be-replaced",
