@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Verifications per second: tlsverify's engine vs raw GnuTLS verify_crt2, same chain, same run. */
+/* Verifications per second: tlsverify's engine vs raw GnuTLS verify_crt2, same
+ * chain, same run. */
 #include "tlsverify/tlsverify.h"
 
 #include <gnutls/gnutls.h>
@@ -33,15 +34,16 @@ static int raw_once(bench *b)
 {
 	gnutls_x509_crt_t crts[8];
 	gnutls_typed_vdata_st data[2] = {
-		{ GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)b->host, 0 },
-		{ GNUTLS_DT_KEY_PURPOSE_OID,
-		  (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0 },
+		{GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)b->host, 0},
+		{GNUTLS_DT_KEY_PURPOSE_OID,
+		 (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0},
 	};
 	unsigned status = 0;
 
 	for (unsigned i = 0; i < b->n; i++) {
 		gnutls_x509_crt_init(&crts[i]);
-		gnutls_x509_crt_import(crts[i], &b->der[i], GNUTLS_X509_FMT_DER);
+		gnutls_x509_crt_import(crts[i], &b->der[i],
+				       GNUTLS_X509_FMT_DER);
 	}
 	/* Time checks off as in the engine, which checks validity at the
 	 * request's own time; the fixtures are valid now anyway. */
@@ -75,7 +77,7 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	bench b = { 0 };
+	bench b = {0};
 	gnutls_datum_t pem;
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned n = 0;
@@ -84,8 +86,9 @@ int main(int argc, char **argv)
 	GError *error = NULL;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: %s CA.pem CHAIN.pem HOST CONF_DIR "
-				"PLUGIN_DIR\n",
+		fprintf(stderr,
+			"usage: %s CA.pem CHAIN.pem HOST CONF_DIR "
+			"PLUGIN_DIR\n",
 			argv[0]);
 		return 2;
 	}
@@ -98,7 +101,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER, &b.der[i]);
+		gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER,
+					&b.der[i]);
 		gnutls_x509_crt_deinit(crts[i]);
 	}
 	b.n = n;
@@ -107,8 +111,8 @@ int main(int argc, char **argv)
 
 	/* Same list size as the pem plugin, so the comparison is fair. */
 	gnutls_x509_trust_list_init(&b.list, 1021);
-	if (gnutls_x509_trust_list_add_trust_file(b.list, argv[1], NULL,
-						  GNUTLS_X509_FMT_PEM, 0, 0) != 1) {
+	if (gnutls_x509_trust_list_add_trust_file(
+		    b.list, argv[1], NULL, GNUTLS_X509_FMT_PEM, 0, 0) != 1) {
 		fprintf(stderr, "cannot load %s\n", argv[1]);
 		return 2;
 	}
@@ -138,9 +142,8 @@ int main(int argc, char **argv)
 	qsort(eng, ROUNDS, sizeof(double), cmp_double);
 	printf("%-38s %10s %10s %12s\n", "contender", "min us", "median us",
 	       "verifs/s");
-	printf("%-38s %10.1f %10.1f %12.0f\n",
-	       "raw GnuTLS import+verify_crt2", raw[0] * 1e6,
-	       raw[ROUNDS / 2] * 1e6, 1.0 / raw[ROUNDS / 2]);
+	printf("%-38s %10.1f %10.1f %12.0f\n", "raw GnuTLS import+verify_crt2",
+	       raw[0] * 1e6, raw[ROUNDS / 2] * 1e6, 1.0 / raw[ROUNDS / 2]);
 	printf("%-38s %10.1f %10.1f %12.0f\n", "tlsverify engine (pem step)",
 	       eng[0] * 1e6, eng[ROUNDS / 2] * 1e6, 1.0 / eng[ROUNDS / 2]);
 	printf("ratio engine/raw (median time): %.3f   (min: %.3f)\n",

@@ -13,7 +13,7 @@
 
 char *crt_describe(gnutls_x509_crt_t crt)
 {
-	gnutls_datum_t dn = { NULL, 0 };
+	gnutls_datum_t dn = {NULL, 0};
 	char *out;
 
 	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) < 0 || dn.size == 0) {
@@ -91,18 +91,21 @@ static void check_times(tv_chain *c)
 			continue;
 		if (c->time_message == NULL) {
 			g_autofree char *who = crt_describe(c->crts[i]);
-			g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc(
-				bad == TV_REASON_NOT_YET_VALID ? (gint64)from
-							       : (gint64)until);
+			g_autoptr(GDateTime) when =
+				g_date_time_new_from_unix_utc(
+					bad == TV_REASON_NOT_YET_VALID
+						? (gint64)from
+						: (gint64)until);
 			g_autofree char *stamp =
 				when ? g_date_time_format_iso8601(when)
 				     : g_strdup("?");
 			c->time_message = g_strdup_printf(
 				"%s certificate '%s' %s %s",
 				i == 0 ? "leaf" : "intermediate", who,
-				bad == TV_REASON_EXPIRED	 ? "expired at"
-				: bad == TV_REASON_NOT_YET_VALID ? "is not valid before"
-								 : "has unreadable validity",
+				bad == TV_REASON_EXPIRED ? "expired at"
+				: bad == TV_REASON_NOT_YET_VALID
+					? "is not valid before"
+					: "has unreadable validity",
 				bad == TV_REASON_MALFORMED ? "" : stamp);
 		}
 		c->time_reasons |= bad;
@@ -165,8 +168,8 @@ bool chain_build(tv_chain *c, const tv_request *req, int64_t time,
 		if (datum_equal(&names[cur].subject, &names[cur].issuer))
 			break; /* self-issued: the path cannot go higher */
 		for (size_t j = 0; j < n_total; j++) {
-			if (!used[j] &&
-			    datum_equal(&names[j].subject, &names[cur].issuer)) {
+			if (!used[j] && datum_equal(&names[j].subject,
+						    &names[cur].issuer)) {
 				next = j;
 				break;
 			}
@@ -264,8 +267,7 @@ int tv_trust_list_new(gnutls_x509_trust_list_t *list)
 	return gnutls_x509_trust_list_init(list, TRUST_LIST_BUCKETS);
 }
 
-static tv_step_verdict fail(tv_step_result *r, uint32_t reasons,
-			    char *message)
+static tv_step_verdict fail(tv_step_result *r, uint32_t reasons, char *message)
 {
 	r->reasons |= reasons;
 	g_free(r->message);
@@ -313,9 +315,9 @@ tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 				     const tv_request *request,
 				     const tv_chain *c, tv_step_result *r)
 {
-	gnutls_typed_vdata_st purpose = { 0 };
-	gnutls_datum_t text = { NULL, 0 };
-	anchor_probe probe = { c, false, 0, 0, NULL };
+	gnutls_typed_vdata_st purpose = {0};
+	gnutls_datum_t text = {NULL, 0};
+	anchor_probe probe = {c, false, 0, 0, NULL};
 	g_autofree char *who = NULL;
 	unsigned status = 0;
 	int ret;
@@ -380,9 +382,9 @@ tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 					    "valid",
 					    who));
 	if (probe.until == (time_t)-1 || c->time > (int64_t)probe.until)
-		return fail(r, TV_REASON_EXPIRED,
-			    g_strdup_printf("trust anchor '%s' has expired",
-					    who));
+		return fail(
+			r, TV_REASON_EXPIRED,
+			g_strdup_printf("trust anchor '%s' has expired", who));
 	tv_step_result_set_message(r, "chain verified to '%s'", who);
 	return TV_STEP_PASS;
 }

@@ -11,13 +11,13 @@
 
 struct tv_chain {
 	gnutls_x509_crt_t *crts; /* path, leaf first (borrowed from all) */
-	gnutls_datum_t *ders;    /* DER of the path (borrowed from request) */
+	gnutls_datum_t *ders;	 /* DER of the path (borrowed from request) */
 	size_t len;
 	int64_t time;
-	uint32_t time_reasons;   /* expired / not-yet-valid along the path */
-	char *time_message;      /* which certificate, and when */
+	uint32_t time_reasons; /* expired / not-yet-valid along the path */
+	char *time_message;    /* which certificate, and when */
 
-	gnutls_x509_crt_t *all;  /* every imported certificate (owned) */
+	gnutls_x509_crt_t *all; /* every imported certificate (owned) */
 	gnutls_datum_t *all_ders;
 	size_t n_all;
 };

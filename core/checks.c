@@ -28,8 +28,8 @@ static GPtrArray *collect_sans(gnutls_x509_crt_t crt, unsigned want)
 			char text[INET6_ADDRSTRLEN] = "";
 
 			if ((size == 4 || size == 16) &&
-			    inet_ntop(size == 4 ? AF_INET : AF_INET6, buf,
-				      text, sizeof(text)) != NULL)
+			    inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, text,
+				      sizeof(text)) != NULL)
 				g_ptr_array_add(out, g_strdup(text));
 		} else {
 			/* An embedded NUL would let "a.com\0.evil" pass
@@ -48,9 +48,9 @@ static char *describe_sans(gnutls_x509_crt_t leaf)
 	static const struct {
 		unsigned type;
 		const char *tag;
-	} kinds[] = { { GNUTLS_SAN_DNSNAME, "DNS" },
-		      { GNUTLS_SAN_IPADDRESS, "IP" },
-		      { GNUTLS_SAN_URI, "URI" } };
+	} kinds[] = {{GNUTLS_SAN_DNSNAME, "DNS"},
+		     {GNUTLS_SAN_IPADDRESS, "IP"},
+		     {GNUTLS_SAN_URI, "URI"}};
 	unsigned shown = 0;
 
 	for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
@@ -59,7 +59,8 @@ static char *describe_sans(gnutls_x509_crt_t leaf)
 		for (unsigned i = 0; i < v->len; i++, shown++) {
 			if (shown == 6) {
 				g_string_append(s, ", ...");
-				return g_string_free(g_steal_pointer(&s), FALSE);
+				return g_string_free(g_steal_pointer(&s),
+						     FALSE);
 			}
 			g_string_append_printf(s, "%s%s:%s", shown ? ", " : "",
 					       kinds[k].tag,
@@ -104,7 +105,8 @@ static bool match_one(gnutls_x509_crt_t leaf, const char *name)
 
 		if (inet_pton(v6 ? AF_INET6 : AF_INET, host, addr) != 1)
 			return false;
-		return gnutls_x509_crt_check_ip(leaf, addr, v6 ? 16 : 4, 0) != 0;
+		return gnutls_x509_crt_check_ip(leaf, addr, v6 ? 16 : 4, 0) !=
+		       0;
 	}
 
 	/* RFC 6125 without the legacy CN fallback: GnuTLS falls back to
@@ -152,8 +154,8 @@ bool check_purpose(gnutls_x509_crt_t leaf, tv_purpose purpose,
 	const char *want = purpose == TV_PURPOSE_CLIENT
 				   ? GNUTLS_KP_TLS_WWW_CLIENT
 				   : GNUTLS_KP_TLS_WWW_SERVER;
-	const char *label = purpose == TV_PURPOSE_CLIENT ? "clientAuth"
-							 : "serverAuth";
+	const char *label =
+		purpose == TV_PURPOSE_CLIENT ? "clientAuth" : "serverAuth";
 	unsigned i;
 
 	for (i = 0;; i++) {

@@ -14,13 +14,13 @@
  */
 static const step_action action_table[4][4] = {
 	/*                 PASS         FAIL           IGNORE         UNAVAIL */
-	[CONTROL_REQUIRED] = { ACTION_OK, ACTION_BAD, ACTION_IGNORE, ACTION_BAD },
-	[CONTROL_REQUISITE] = { ACTION_OK, ACTION_DIE, ACTION_IGNORE,
-				ACTION_DIE },
-	[CONTROL_SUFFICIENT] = { ACTION_DONE, ACTION_IGNORE, ACTION_IGNORE,
-				 ACTION_IGNORE },
-	[CONTROL_OPTIONAL] = { ACTION_OK, ACTION_IGNORE, ACTION_IGNORE,
-			       ACTION_IGNORE },
+	[CONTROL_REQUIRED] = {ACTION_OK, ACTION_BAD, ACTION_IGNORE, ACTION_BAD},
+	[CONTROL_REQUISITE] = {ACTION_OK, ACTION_DIE, ACTION_IGNORE,
+			       ACTION_DIE},
+	[CONTROL_SUFFICIENT] = {ACTION_DONE, ACTION_IGNORE, ACTION_IGNORE,
+				ACTION_IGNORE},
+	[CONTROL_OPTIONAL] = {ACTION_OK, ACTION_IGNORE, ACTION_IGNORE,
+			      ACTION_IGNORE},
 };
 
 static const char *const control_names[] = {
@@ -106,7 +106,8 @@ step_action combine_step(combine_state *s, size_t index, step_control control,
 		if (s->impression == IMPRESSION_UNDECIDED)
 			s->impression = IMPRESSION_POSITIVE;
 		/* Linux-PAM: "done" only ends the stack when nothing failed. */
-		if (action == ACTION_DONE && s->impression != IMPRESSION_NEGATIVE)
+		if (action == ACTION_DONE &&
+		    s->impression != IMPRESSION_NEGATIVE)
 			s->stop = true;
 		break;
 	case ACTION_BAD:

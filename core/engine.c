@@ -113,9 +113,9 @@ const char *tv_engine_get_plugin_dir(const tv_engine *e)
 /* ---- one verification ------------------------------------------------- */
 
 typedef struct {
-	uint32_t failed;	 /* reasons of counted failures */
-	uint32_t ignored;	 /* reasons of failures that did not count */
-	char *first_failure;	 /* message of the first counted failure */
+	uint32_t failed;     /* reasons of counted failures */
+	uint32_t ignored;    /* reasons of failures that did not count */
+	char *first_failure; /* message of the first counted failure */
 	char *first_ignored;
 } outcome;
 
@@ -165,7 +165,7 @@ static void run_steps(const snap_endpoint *ep, const tv_request *req,
 {
 	for (unsigned i = 0; i < ep->steps->len && !cs->stop; i++) {
 		const snap_step *st = ep->steps->pdata[i];
-		tv_step_result sr = { 0, NULL };
+		tv_step_result sr = {0, NULL};
 		tv_step_verdict v;
 		step_action action;
 
@@ -188,8 +188,8 @@ static void run_steps(const snap_endpoint *ep, const tv_request *req,
 
 		action = combine_step(cs, i, st->control, v);
 		result_trace(r, st->use, control_to_string(st->control),
-			     step_verdict_to_string(v), action_to_string(action),
-			     sr.reasons, sr.message);
+			     step_verdict_to_string(v),
+			     action_to_string(action), sr.reasons, sr.message);
 		if (action == ACTION_BAD || action == ACTION_DIE) {
 			o->failed |= sr.reasons;
 			if (o->first_failure == NULL)
@@ -226,7 +226,7 @@ static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 {
 	tv_chain chain;
 	combine_state cs;
-	outcome o = { 0, 0, NULL, NULL };
+	outcome o = {0, 0, NULL, NULL};
 	uint32_t bad = 0, core_failed = 0;
 	g_autofree char *input_msg = NULL;
 	g_autofree char *core_first = NULL;
@@ -254,8 +254,8 @@ static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 			   &core_failed, &core_first);
 
 	/* A client's name is checked only against explicit match_names. */
-	const char *const *names = ep->def ? (const char *const *)ep->def->match_names
-					   : NULL;
+	const char *const *names =
+		ep->def ? (const char *const *)ep->def->match_names : NULL;
 	if (ep->verify_hostname &&
 	    (req->purpose == TV_PURPOSE_SERVER || names != NULL)) {
 		uint32_t rs = 0;
@@ -277,8 +277,8 @@ static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 	}
 
 	if (cs.impression == IMPRESSION_POSITIVE && core_failed == 0) {
-		g_autofree char *m = g_strdup_printf(
-			"trusted by endpoint '%s'", ep->name);
+		g_autofree char *m =
+			g_strdup_printf("trusted by endpoint '%s'", ep->name);
 		r->verdict = TV_VERDICT_TRUSTED;
 		r->reasons = 0;
 		result_set_message(r, m);

@@ -7,7 +7,7 @@
 
 struct tv_engine {
 	char *conf_dir;
-	char *plugin_dir; /* as given; NULL = policy or installed default */
+	char *plugin_dir;  /* as given; NULL = policy or installed default */
 	snapshot *current; /* atomic */
 	/*
 	 * Readers announce themselves in readers[epoch] for the few

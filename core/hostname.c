@@ -105,7 +105,8 @@ host_pattern *host_pattern_parse(const char *text, GError **error)
 		    (close[1] == ':' && !parse_port(close + 2, &port)))
 			goto bad;
 		host = g_strndup(text + 1, (gsize)(close - text - 1));
-		if (!g_hostname_is_ip_address(host) || strchr(host, ':') == NULL)
+		if (!g_hostname_is_ip_address(host) ||
+		    strchr(host, ':') == NULL)
 			goto bad;
 	} else if ((colon = strchr(text, ':')) != NULL &&
 		   strchr(colon + 1, ':') == NULL) {
@@ -173,7 +174,8 @@ bool host_pattern_covers_host(const host_pattern *p, const char *host)
 	case PATTERN_EXACT:
 		return strcmp(p->name, host) == 0;
 	case PATTERN_WILDCARD:
-		return !hostname_is_ip(host) && is_strictly_below(host, p->name);
+		return !hostname_is_ip(host) &&
+		       is_strictly_below(host, p->name);
 	}
 	return false;
 }

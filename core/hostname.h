@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 typedef enum {
-	PATTERN_EXACT,    /* "api.example.com", "10.0.0.1", "::1" */
+	PATTERN_EXACT,	  /* "api.example.com", "10.0.0.1", "::1" */
 	PATTERN_WILDCARD, /* "*.example.com": any name below example.com */
-	PATTERN_ANY,      /* "*" */
+	PATTERN_ANY,	  /* "*" */
 } pattern_kind;
 
 typedef struct {
@@ -40,8 +40,7 @@ bool host_pattern_covers_host(const host_pattern *pattern, const char *host);
  * host and port that @protected matches and @p would win the precedence
  * (equal or more specific).
  */
-bool host_pattern_shadows(const host_pattern *p,
-			  const host_pattern *protected);
+bool host_pattern_shadows(const host_pattern *p, const host_pattern *protected);
 
 /* True when port-less @outer matches every host @inner matches. */
 bool host_pattern_contains(const host_pattern *outer,

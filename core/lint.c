@@ -10,11 +10,11 @@ static void lint_chain(const snap_endpoint *e, GPtrArray *out)
 	int sufficient = -1;
 
 	if (def->steps->len == 0) {
-		g_ptr_array_add(out,
-				g_strdup_printf("%s:%d: endpoint '%s': empty "
-						"chain: every verification is "
-						"rejected (no-decision)",
-						def->file, def->line, def->name));
+		g_ptr_array_add(
+			out, g_strdup_printf("%s:%d: endpoint '%s': empty "
+					     "chain: every verification is "
+					     "rejected (no-decision)",
+					     def->file, def->line, def->name));
 		return;
 	}
 	if (!e->has_anchor)
@@ -54,7 +54,8 @@ static void lint_chain(const snap_endpoint *e, GPtrArray *out)
 					"%s:%d: endpoint '%s': trust-anchor "
 					"step '%s' is optional: its failure "
 					"is ignored",
-					ps->file, ps->line, def->name, st->use));
+					ps->file, ps->line, def->name,
+					st->use));
 	}
 }
 

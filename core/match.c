@@ -58,8 +58,7 @@ static gpointer insert(GHashTable *table, char *key, gpointer value)
 	return NULL;
 }
 
-gpointer match_index_add(match_index *m, const host_pattern *p,
-			 gpointer value)
+gpointer match_index_add(match_index *m, const host_pattern *p, gpointer value)
 {
 	gpointer old;
 

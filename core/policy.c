@@ -88,8 +88,8 @@ static bool get_bool(const source *src, const config_setting_t *s, bool *out,
 }
 
 /* A list or array of non-empty strings. */
-static bool get_strv(const source *src, const config_setting_t *s,
-		     char ***out, GError **error)
+static bool get_strv(const source *src, const config_setting_t *s, char ***out,
+		     GError **error)
 {
 	int type = config_setting_type(s);
 	g_autoptr(GPtrArray) v = NULL;
@@ -162,8 +162,8 @@ static bool copy_one(const source *src, const config_setting_t *s,
 		bool all_strings = true;
 
 		for (int i = 0; i < config_setting_length(s); i++)
-			if (config_setting_type(config_setting_get_elem(s, i)) !=
-			    CONFIG_TYPE_STRING)
+			if (config_setting_type(config_setting_get_elem(
+				    s, i)) != CONFIG_TYPE_STRING)
 				all_strings = false;
 		if (!all_strings) {
 			settings_add(out, key, SETTING_OTHER, line);
@@ -237,7 +237,7 @@ static bool name_is_valid(const char *name)
 static bool parse_step(const source *src, const config_setting_t *s,
 		       policy_step **out, GError **error)
 {
-	static const char *const core_keys[] = { "use", "control", NULL };
+	static const char *const core_keys[] = {"use", "control", NULL};
 	g_autoptr(GError) local = NULL;
 	config_setting_t *use, *control;
 	policy_step *step;
@@ -379,10 +379,11 @@ static bool parse_endpoint(const source *src, const config_setting_t *g,
 			if (config_setting_type(s) != CONFIG_TYPE_LIST &&
 			    !(config_setting_type(s) == CONFIG_TYPE_ARRAY &&
 			      config_setting_length(s) == 0))
-				return fail_at(error, src, s,
-					       "key 'chain' must be a list ( "
-					       "{...}, {...} ), not %s",
-					       type_name(config_setting_type(s)));
+				return fail_at(
+					error, src, s,
+					"key 'chain' must be a list ( "
+					"{...}, {...} ), not %s",
+					type_name(config_setting_type(s)));
 			e->steps = g_ptr_array_new_with_free_func(
 				(GDestroyNotify)step_free);
 			for (int k = 0; k < config_setting_length(s); k++) {
@@ -432,7 +433,8 @@ static bool parse_endpoint(const source *src, const config_setting_t *g,
 			if (!get_string(src, s, &text, error))
 				return false;
 			if (!tv_time_parse(text, &e->expires, &local))
-				return fail_at(error, src, s, "key 'expires': %s",
+				return fail_at(error, src, s,
+					       "key 'expires': %s",
 					       local->message);
 			expires = s;
 		} else if (strcmp(key, "client") == 0 ||
@@ -462,9 +464,9 @@ static bool parse_endpoint(const source *src, const config_setting_t *g,
 				e->name);
 	} else {
 		if ((e->reason || e->owner || expires) && !e->insecure) {
-			const char *k = e->reason	? "reason"
-					: e->owner	? "owner"
-							: "expires";
+			const char *k = e->reason  ? "reason"
+					: e->owner ? "owner"
+						   : "expires";
 			return fail_at(error, src, g,
 				       "endpoint '%s': key '%s' only applies "
 				       "to insecure_skip_verify exceptions",
@@ -524,7 +526,8 @@ static bool parse_defaults(policy *p, const source *src,
 			int type = config_setting_type(s);
 			long long v;
 
-			if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+			if (type != CONFIG_TYPE_INT &&
+			    type != CONFIG_TYPE_INT64)
 				return want_type(src, s, CONFIG_TYPE_INT,
 						 "an integer", error);
 			v = config_setting_get_int64(s);
@@ -560,7 +563,7 @@ static bool load_file(policy *p, const char *conf_dir, const char *name,
 	g_autofree char *path = g_build_filename(conf_dir, name, NULL);
 	/* Names defined by this file: name -> endpoint, for duplicates. */
 	g_autoptr(GHashTable) mine = g_hash_table_new(g_str_hash, g_str_equal);
-	source src = { path, conf_dir };
+	source src = {path, conf_dir};
 	config_setting_t *root;
 	config_t cfg;
 	bool ok = false;
@@ -593,7 +596,8 @@ static bool load_file(policy *p, const char *conf_dir, const char *name,
 			    !(config_setting_type(s) == CONFIG_TYPE_ARRAY &&
 			      config_setting_length(s) == 0)) {
 				fail_at(error, &src, s,
-					"key 'endpoints' must be a list ( {...}, "
+					"key 'endpoints' must be a list ( "
+					"{...}, "
 					"{...} ), not %s",
 					type_name(config_setting_type(s)));
 				goto out;
@@ -603,9 +607,9 @@ static bool load_file(policy *p, const char *conf_dir, const char *name,
 				policy_endpoint *old;
 				unsigned at = 0;
 
-				if (!parse_endpoint(&src,
-						    config_setting_get_elem(s, k),
-						    &e, error))
+				if (!parse_endpoint(
+					    &src, config_setting_get_elem(s, k),
+					    &e, error))
 					goto out;
 				policy_endpoint *x =
 					g_hash_table_lookup(mine, e->name);
@@ -623,7 +627,8 @@ static bool load_file(policy *p, const char *conf_dir, const char *name,
 				old = find_endpoint(p, e->name, &at);
 				if (old != NULL && old->is_protected) {
 					g_set_error(
-						error, TV_ERROR, TV_ERROR_CONFIG,
+						error, TV_ERROR,
+						TV_ERROR_CONFIG,
 						"%s:%d: endpoint '%s' is "
 						"protected (defined at %s:%d) "
 						"and cannot be replaced",
@@ -736,8 +741,7 @@ static bool insecure_pattern_allowed(const GPtrArray *protected_eps,
 }
 
 bool policy_check_protected(const policy *p,
-			    bool (*has_anchor)(const policy_endpoint *,
-					       void *),
+			    bool (*has_anchor)(const policy_endpoint *, void *),
 			    void *data, GError **error)
 {
 	g_autoptr(GPtrArray) builtin = protected_builtin_patterns();
@@ -771,14 +775,18 @@ bool policy_check_protected(const policy *p,
 			for (unsigned j = 0; j < prots->len; j++) {
 				policy_endpoint *prot = prots->pdata[j];
 
-				for (unsigned k = 0; k < prot->hosts->len; k++) {
-					host_pattern *pp = prot->hosts->pdata[k];
+				for (unsigned k = 0; k < prot->hosts->len;
+				     k++) {
+					host_pattern *pp =
+						prot->hosts->pdata[k];
 					if (!host_pattern_shadows(hp, pp))
 						continue;
 					g_set_error(
-						error, TV_ERROR, TV_ERROR_CONFIG,
+						error, TV_ERROR,
+						TV_ERROR_CONFIG,
 						"%s:%d: host '%s' of endpoint "
-						"'%s' shadows '%s' of protected "
+						"'%s' shadows '%s' of "
+						"protected "
 						"endpoint '%s' (%s:%d)",
 						e->file, hp->line, hp->text,
 						e->name, pp->text, prot->name,
@@ -788,7 +796,8 @@ bool policy_check_protected(const policy *p,
 			}
 
 			/* The built-in floor: official AI hosts that no
-			 * protected endpoint covers still cannot be weakened. */
+			 * protected endpoint covers still cannot be weakened.
+			 */
 			if (!weakens(p, e) &&
 			    (has_anchor == NULL || has_anchor(e, data)))
 				continue;
@@ -799,11 +808,13 @@ bool policy_check_protected(const policy *p,
 				if (!host_pattern_overlaps(hp, bp) ||
 				    covered_by_protected(prots, bp))
 					continue;
-				what = e->insecure ? "insecure_skip_verify"
+				what = e->insecure	? "insecure_skip_verify"
 				       : e->match_names ? "match_names"
-				       : !policy_endpoint_verifies_hostname(p, e)
+				       : !policy_endpoint_verifies_hostname(p,
+									    e)
 					       ? "verify_hostname = false"
-					       : "a chain without a trust-anchor "
+					       : "a chain without a "
+						 "trust-anchor "
 						 "step";
 				g_set_error(
 					error, TV_ERROR, TV_ERROR_CONFIG,
@@ -811,7 +822,8 @@ bool policy_check_protected(const policy *p,
 					"the official AI endpoint '%s': %s is "
 					"not allowed there",
 					e->file,
-					e->insecure ? e->insecure_line : hp->line,
+					e->insecure ? e->insecure_line
+						    : hp->line,
 					e->name, hp->text, bp->text, what);
 				return false;
 			}

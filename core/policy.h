@@ -68,8 +68,7 @@ void policy_endpoint_free(policy_endpoint *endpoint);
  * it).  Returns false with @error naming file:line.
  */
 bool policy_check_protected(const policy *policy,
-			    bool (*has_anchor)(const policy_endpoint *,
-					       void *),
+			    bool (*has_anchor)(const policy_endpoint *, void *),
 			    void *data, GError **error);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Official AI provider API hosts that no policy may exempt from verification. */
+/* Official AI provider API hosts that no policy may exempt from verification.
+ */
 #include "protected.h"
 
 /*
@@ -29,8 +30,8 @@ static const char *const builtin_hosts[] = {
 
 GPtrArray *protected_builtin_patterns(void)
 {
-	GPtrArray *out =
-		g_ptr_array_new_with_free_func((GDestroyNotify)host_pattern_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)host_pattern_free);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(builtin_hosts); i++) {
 		host_pattern *p = host_pattern_parse(builtin_hosts[i], NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Official AI provider API hosts that no policy may exempt from verification. */
+/* Official AI provider API hosts that no policy may exempt from verification.
+ */
 #ifndef TV_CORE_PROTECTED_H
 #define TV_CORE_PROTECTED_H
 

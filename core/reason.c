@@ -6,11 +6,21 @@
 
 /* Index = bit number; the names are API (JSON output, metric labels). */
 static const char *const reason_names[TV_REASON_COUNT] = {
-	"expired",	  "not-yet-valid",	  "untrusted",
-	"signer-not-ca",  "revoked",		  "insecure-algorithm",
-	"bad-signature",  "name-mismatch",	  "purpose-mismatch",
-	"pin-mismatch",	  "chain-too-long",	  "constraint-violation",
-	"source-unavailable", "no-decision",	  "malformed",
+	"expired",
+	"not-yet-valid",
+	"untrusted",
+	"signer-not-ca",
+	"revoked",
+	"insecure-algorithm",
+	"bad-signature",
+	"name-mismatch",
+	"purpose-mismatch",
+	"pin-mismatch",
+	"chain-too-long",
+	"constraint-violation",
+	"source-unavailable",
+	"no-decision",
+	"malformed",
 };
 
 const char *tv_reason_to_string(uint32_t reason)
@@ -38,22 +48,23 @@ uint32_t tv_reasons_from_gnutls_status(unsigned status)
 		unsigned gnutls;
 		uint32_t reason;
 	} map[] = {
-		{ GNUTLS_CERT_REVOKED, TV_REASON_REVOKED },
-		{ GNUTLS_CERT_SIGNER_NOT_FOUND, TV_REASON_UNTRUSTED },
-		{ GNUTLS_CERT_SIGNER_NOT_CA, TV_REASON_SIGNER_NOT_CA },
-		{ GNUTLS_CERT_INSECURE_ALGORITHM, TV_REASON_INSECURE_ALGORITHM },
-		{ GNUTLS_CERT_NOT_ACTIVATED, TV_REASON_NOT_YET_VALID },
-		{ GNUTLS_CERT_EXPIRED, TV_REASON_EXPIRED },
-		{ GNUTLS_CERT_SIGNATURE_FAILURE, TV_REASON_BAD_SIGNATURE },
+		{GNUTLS_CERT_REVOKED, TV_REASON_REVOKED},
+		{GNUTLS_CERT_SIGNER_NOT_FOUND, TV_REASON_UNTRUSTED},
+		{GNUTLS_CERT_SIGNER_NOT_CA, TV_REASON_SIGNER_NOT_CA},
+		{GNUTLS_CERT_INSECURE_ALGORITHM, TV_REASON_INSECURE_ALGORITHM},
+		{GNUTLS_CERT_NOT_ACTIVATED, TV_REASON_NOT_YET_VALID},
+		{GNUTLS_CERT_EXPIRED, TV_REASON_EXPIRED},
+		{GNUTLS_CERT_SIGNATURE_FAILURE, TV_REASON_BAD_SIGNATURE},
 		/* Stale or future revocation data: the status is unknown. */
-		{ GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, TV_REASON_REVOKED },
-		{ GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE, TV_REASON_REVOKED },
-		{ GNUTLS_CERT_UNEXPECTED_OWNER, TV_REASON_NAME_MISMATCH },
-		{ GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
-		  TV_REASON_CONSTRAINT_VIOLATION },
-		{ GNUTLS_CERT_PURPOSE_MISMATCH, TV_REASON_PURPOSE_MISMATCH },
-		{ GNUTLS_CERT_MISMATCH, TV_REASON_PIN_MISMATCH },
-		{ GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS, TV_REASON_MALFORMED },
+		{GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, TV_REASON_REVOKED},
+		{GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE,
+		 TV_REASON_REVOKED},
+		{GNUTLS_CERT_UNEXPECTED_OWNER, TV_REASON_NAME_MISMATCH},
+		{GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
+		 TV_REASON_CONSTRAINT_VIOLATION},
+		{GNUTLS_CERT_PURPOSE_MISMATCH, TV_REASON_PURPOSE_MISMATCH},
+		{GNUTLS_CERT_MISMATCH, TV_REASON_PIN_MISMATCH},
+		{GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS, TV_REASON_MALFORMED},
 	};
 	uint32_t reasons = 0;
 

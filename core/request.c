@@ -15,10 +15,10 @@ tv_request *tv_request_new(const char *host, uint16_t port)
 	r->port = port;
 	r->purpose = TV_PURPOSE_SERVER;
 	r->time = -1;
-	r->presented = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_bytes_unref);
-	r->untrusted = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_bytes_unref);
+	r->presented =
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	r->untrusted =
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	return r;
 }
 
@@ -52,8 +52,7 @@ void tv_request_add_der(tv_request *r, const uint8_t *der, size_t len)
 	g_ptr_array_add(r->presented, g_bytes_new(der, len));
 }
 
-void tv_request_add_untrusted_der(tv_request *r, const uint8_t *der,
-				  size_t len)
+void tv_request_add_untrusted_der(tv_request *r, const uint8_t *der, size_t len)
 {
 	g_return_if_fail(r != NULL && (der != NULL || len == 0));
 	g_ptr_array_add(r->untrusted, g_bytes_new(der, len));
@@ -64,7 +63,7 @@ int tv_request_add_pem(tv_request *r, const char *pem, size_t len,
 {
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned n = 0;
-	gnutls_datum_t data = { (unsigned char *)pem, (unsigned)len };
+	gnutls_datum_t data = {(unsigned char *)pem, (unsigned)len};
 	int ret;
 
 	g_return_val_if_fail(r != NULL && pem != NULL, -1);
@@ -85,14 +84,14 @@ int tv_request_add_pem(tv_request *r, const char *pem, size_t len,
 		return -1;
 	}
 
-	g_autoptr(GPtrArray) blobs = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_bytes_unref);
+	g_autoptr(GPtrArray) blobs =
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	for (unsigned i = 0; i < n; i++) {
-		gnutls_datum_t der = { NULL, 0 };
+		gnutls_datum_t der = {NULL, 0};
 
 		if (ret >= 0)
-			ret = gnutls_x509_crt_export2(crts[i],
-						      GNUTLS_X509_FMT_DER, &der);
+			ret = gnutls_x509_crt_export2(
+				crts[i], GNUTLS_X509_FMT_DER, &der);
 		if (ret >= 0) {
 			g_ptr_array_add(blobs, g_bytes_new(der.data, der.size));
 			gnutls_free(der.data);

@@ -6,10 +6,10 @@
 #include "tlsverify/tlsverify.h"
 
 struct tv_request {
-	char *host;       /* as given */
+	char *host; /* as given */
 	uint16_t port;
 	tv_purpose purpose;
-	int64_t time;     /* -1 = now */
+	int64_t time;	      /* -1 = now */
 	GPtrArray *presented; /* GBytes*, leaf first */
 	GPtrArray *untrusted; /* GBytes* */
 };

@@ -36,8 +36,8 @@ void settings_free(tv_settings *s)
 	g_free(s);
 }
 
-setting *settings_add(tv_settings *settings, const char *key,
-		      setting_type type, int line)
+setting *settings_add(tv_settings *settings, const char *key, setting_type type,
+		      int line)
 {
 	setting *s = g_new0(setting, 1);
 
@@ -172,7 +172,7 @@ bool tv_settings_get_strv(const tv_settings *settings, const char *key,
 	if (s == NULL)
 		return true;
 	if (s->type == SETTING_STRING) {
-		char *one[] = { s->string, NULL };
+		char *one[] = {s->string, NULL};
 		*out = g_strdupv(one);
 		return true;
 	}
@@ -259,8 +259,8 @@ bool tv_settings_get_time(const tv_settings *settings, const char *key,
 	if (!tv_time_parse(value, &t, &local)) {
 		setting *s = settings_lookup(settings, key);
 		g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
-			    "%s:%d: key '%s': %s", settings->file, s->line,
-			    key, local->message);
+			    "%s:%d: key '%s': %s", settings->file, s->line, key,
+			    local->message);
 		g_error_free(local);
 		return false;
 	}
@@ -293,8 +293,8 @@ void tv_settings_set_error(const tv_settings *settings, const char *key,
 		s = settings_lookup(settings, key);
 	if (s != NULL)
 		g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
-			    "%s:%d: key '%s': %s", settings->file, s->line,
-			    key, msg);
+			    "%s:%d: key '%s': %s", settings->file, s->line, key,
+			    msg);
 	else if (key != NULL)
 		g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
 			    "%s: key '%s': %s", settings->location, key, msg);

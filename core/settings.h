@@ -29,10 +29,10 @@ typedef struct {
 } setting;
 
 struct tv_settings {
-	char *file;     /* policy file path as shown in messages */
-	char *base_dir; /* relative paths resolve against this */
-	int line;       /* line of the group itself */
-	char *location; /* "file:line" */
+	char *file;	  /* policy file path as shown in messages */
+	char *base_dir;	  /* relative paths resolve against this */
+	int line;	  /* line of the group itself */
+	char *location;	  /* "file:line" */
 	GPtrArray *items; /* setting*, in file order */
 };
 
@@ -41,8 +41,8 @@ void settings_free(tv_settings *settings);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_settings, settings_free)
 
 /* Appends a setting (transfer full of the returned slot's contents). */
-setting *settings_add(tv_settings *settings, const char *key,
-		      setting_type type, int line);
+setting *settings_add(tv_settings *settings, const char *key, setting_type type,
+		      int line);
 setting *settings_lookup(const tv_settings *settings, const char *key);
 
 /* Marks @key read without reading it (keys the core consumes itself). */

@@ -52,8 +52,7 @@ void snapshot_unref(snapshot *s)
 		snapshot_free(s);
 }
 
-static loaded_plugin *get_plugin(snapshot *s, const char *name,
-				 GError **error)
+static loaded_plugin *get_plugin(snapshot *s, const char *name, GError **error)
 {
 	loaded_plugin *p = g_hash_table_lookup(s->plugins, name);
 
@@ -124,9 +123,9 @@ static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
 	step->use = "system";
 	step->control = CONTROL_REQUIRED;
 	/* Empty settings, kept for the step's lifetime like any other. */
-	step->own_settings = settings_new(
-		def ? def->file : SNAPSHOT_BUILTIN_NAME, "/",
-		def ? def->line : 0);
+	step->own_settings =
+		settings_new(def ? def->file : SNAPSHOT_BUILTIN_NAME, "/",
+			     def ? def->line : 0);
 	g_ptr_array_add(e->steps, step);
 	if (!open_step(s, step, name, step->own_settings, trust_generation,
 		       error)) {
@@ -248,9 +247,10 @@ snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
 	if (s->policy == NULL)
 		goto fail;
 	s->max_chain_length = s->policy->max_chain_length;
-	s->plugin_dir = g_strdup(plugin_dir    ? plugin_dir
-				 : s->policy->plugin_dir ? s->policy->plugin_dir
-							 : tv_default_plugin_dir());
+	s->plugin_dir =
+		g_strdup(plugin_dir		 ? plugin_dir
+			 : s->policy->plugin_dir ? s->policy->plugin_dir
+						 : tv_default_plugin_dir());
 	if (!loader_check_dir(s->plugin_dir, error))
 		goto fail;
 

@@ -8,8 +8,8 @@
 #include "policy.h"
 
 struct tv_host {
-	const char *endpoint;     /* borrowed from the snapshot */
-	gint *trust_generation;   /* the engine's; bumped on trust change */
+	const char *endpoint;	/* borrowed from the snapshot */
+	gint *trust_generation; /* the engine's; bumped on trust change */
 };
 
 typedef struct {
@@ -35,8 +35,8 @@ typedef struct {
 typedef struct {
 	gint refcount;
 	policy *policy;
-	GHashTable *plugins; /* name -> loaded_plugin* */
-	GPtrArray *endpoints; /* snap_endpoint* */
+	GHashTable *plugins;	 /* name -> loaded_plugin* */
+	GPtrArray *endpoints;	 /* snap_endpoint* */
 	snap_endpoint *fallback; /* when no port-less "*" endpoint exists */
 	match_index *index;
 	GPtrArray *warnings; /* char* */

@@ -9,18 +9,18 @@ static void test_time_parse(void)
 		bool ok;
 		int64_t want;
 	} cases[] = {
-		{ "2027-01-31T00:00:00Z", true, 1801353600 },
-		{ "2027-01-31", true, 1801353600 },
-		{ "2027-01-31T12:30:15.5Z", true, 1801398615 },
-		{ "@0", true, 0 },
-		{ "@1780272000", true, 1780272000 },
-		{ "2027-01-31T00:00:00+02:00", false, 0 },
-		{ "2027-01-31T00:00:00", false, 0 },
-		{ "2027-13-01", false, 0 },
-		{ "@12x", false, 0 },
-		{ "@", false, 0 },
-		{ "tomorrow", false, 0 },
-		{ "", false, 0 },
+		{"2027-01-31T00:00:00Z", true, 1801353600},
+		{"2027-01-31", true, 1801353600},
+		{"2027-01-31T12:30:15.5Z", true, 1801398615},
+		{"@0", true, 0},
+		{"@1780272000", true, 1780272000},
+		{"2027-01-31T00:00:00+02:00", false, 0},
+		{"2027-01-31T00:00:00", false, 0},
+		{"2027-13-01", false, 0},
+		{"@12x", false, 0},
+		{"@", false, 0},
+		{"tomorrow", false, 0},
+		{"", false, 0},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -29,7 +29,8 @@ static void test_time_parse(void)
 		bool ok = tv_time_parse(cases[i].text, &t, &error);
 
 		if (ok != cases[i].ok || (ok && t != cases[i].want))
-			fprintf(stderr, "time '%s': ok %d t %" G_GINT64_FORMAT "\n",
+			fprintf(stderr,
+				"time '%s': ok %d t %" G_GINT64_FORMAT "\n",
 				cases[i].text, ok, (gint64)t);
 		CU_ASSERT_EQUAL(ok, cases[i].ok);
 		if (ok) {
@@ -45,11 +46,21 @@ static void test_time_parse(void)
 static void test_reason_names(void)
 {
 	static const char *const names[TV_REASON_COUNT] = {
-		"expired",	"not-yet-valid",     "untrusted",
-		"signer-not-ca", "revoked",	     "insecure-algorithm",
-		"bad-signature", "name-mismatch",     "purpose-mismatch",
-		"pin-mismatch",	"chain-too-long",    "constraint-violation",
-		"source-unavailable", "no-decision", "malformed",
+		"expired",
+		"not-yet-valid",
+		"untrusted",
+		"signer-not-ca",
+		"revoked",
+		"insecure-algorithm",
+		"bad-signature",
+		"name-mismatch",
+		"purpose-mismatch",
+		"pin-mismatch",
+		"chain-too-long",
+		"constraint-violation",
+		"source-unavailable",
+		"no-decision",
+		"malformed",
 	};
 
 	for (unsigned i = 0; i < TV_REASON_COUNT; i++) {
@@ -83,14 +94,14 @@ static void test_request_pem(void)
 }
 
 static CU_TestInfo tests[] = {
-	{ "/basics/time-parse", test_time_parse },
-	{ "/basics/reason-names", test_reason_names },
-	{ "/basics/request-pem", test_request_pem },
+	{"/basics/time-parse", test_time_parse},
+	{"/basics/reason-names", test_reason_names},
+	{"/basics/request-pem", test_request_pem},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "basics", NULL, NULL, NULL, NULL, tests },
+	{"basics", NULL, NULL, NULL, NULL, tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -32,18 +32,18 @@ static void test_precedence(void)
 		uint16_t port;
 		const char *want;
 	} cases[] = {
-		{ "api.example.com", 443, "exact" },
-		{ "api.example.com", 8443, "exact-port" },
-		{ "x.api.example.com", 443, "wild-api" },
-		{ "a.b.example.com", 443, "wild-example" },
-		{ "b.example.com", 9000, "wild-example-port" },
-		{ "example.com", 443, "any" }, /* *.example.com is below only */
-		{ "other.org", 443, "any" },
-		{ "other.org", 8080, "any-8080" },
-		{ "10.0.0.1", 443, "ip" },
-		{ "10.0.0.2", 443, "any" },
-		{ "::1", 443, "v6" },
-		{ "::1", 8443, "v6-port" },
+		{"api.example.com", 443, "exact"},
+		{"api.example.com", 8443, "exact-port"},
+		{"x.api.example.com", 443, "wild-api"},
+		{"a.b.example.com", 443, "wild-example"},
+		{"b.example.com", 9000, "wild-example-port"},
+		{"example.com", 443, "any"}, /* *.example.com is below only */
+		{"other.org", 443, "any"},
+		{"other.org", 8080, "any-8080"},
+		{"10.0.0.1", 443, "ip"},
+		{"10.0.0.2", 443, "any"},
+		{"::1", 443, "v6"},
+		{"::1", 8443, "v6-port"},
 	};
 
 	add(m, "api.example.com", "exact");
@@ -95,9 +95,18 @@ static void test_duplicate_returns_owner(void)
 static void test_bad_patterns(void)
 {
 	static const char *const bad[] = {
-		"",	     "*.com",	      "a.*.com",   "api..example.com",
-		"host:0",    "host:70000",  "host:x",	   "*.",
-		"[::1",	     "[nothost]:1", "a b.com",	   "*x.example.com",
+		"",
+		"*.com",
+		"a.*.com",
+		"api..example.com",
+		"host:0",
+		"host:70000",
+		"host:x",
+		"*.",
+		"[::1",
+		"[nothost]:1",
+		"a b.com",
+		"*x.example.com",
 		"exa$mple.com",
 	};
 
@@ -156,11 +165,12 @@ static void test_hundred_thousand(void)
 		g_snprintf(name, sizeof(name), "%s%d.example.com",
 			   i % 2 ? "*." : "host", i);
 		p = pat(name);
-		CU_ASSERT_PTR_NULL(match_index_add(m, p, GINT_TO_POINTER(i + 1)));
+		CU_ASSERT_PTR_NULL(
+			match_index_add(m, p, GINT_TO_POINTER(i + 1)));
 		host_pattern_free(p);
 	}
-	CU_ASSERT_EQUAL(GPOINTER_TO_INT(
-				match_index_lookup(m, "host99998.example.com", 0)),
+	CU_ASSERT_EQUAL(GPOINTER_TO_INT(match_index_lookup(
+				m, "host99998.example.com", 0)),
 			99999);
 	CU_ASSERT_EQUAL(GPOINTER_TO_INT(match_index_lookup(
 				m, "a.b.77777.example.com", 443)),
@@ -169,17 +179,17 @@ static void test_hundred_thousand(void)
 }
 
 static CU_TestInfo tests[] = {
-	{ "/match/precedence", test_precedence },
-	{ "/match/no-default", test_no_default },
-	{ "/match/duplicate-returns-owner", test_duplicate_returns_owner },
-	{ "/match/bad-patterns", test_bad_patterns },
-	{ "/match/shadowing", test_shadowing },
-	{ "/match/hundred-thousand", test_hundred_thousand },
+	{"/match/precedence", test_precedence},
+	{"/match/no-default", test_no_default},
+	{"/match/duplicate-returns-owner", test_duplicate_returns_owner},
+	{"/match/bad-patterns", test_bad_patterns},
+	{"/match/shadowing", test_shadowing},
+	{"/match/hundred-thousand", test_hundred_thousand},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "match", NULL, NULL, NULL, NULL, tests },
+	{"match", NULL, NULL, NULL, NULL, tests},
 	CU_SUITE_INFO_NULL,
 };
 

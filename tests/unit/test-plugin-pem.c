@@ -430,13 +430,12 @@ static void test_relative_bundle(void)
 	g_autoptr(tv_result) result = NULL;
 
 	CU_ASSERT_FATAL(copy_file(ca, dir, "internal-ca.pem", 0644));
-	tv_test_write(
-		dir, POLICY_FILE,
-		"endpoints = (\n"
-		"  { name = \"internal\"; hosts = [ \"*\" ];\n"
-		"    chain = ( { use = \"pem\"; control = \"required\";\n"
-		"                bundle = \"internal-ca.pem\"; } ); }\n"
-		");\n");
+	tv_test_write(dir, POLICY_FILE,
+		      "endpoints = (\n"
+		      "  { name = \"internal\"; hosts = [ \"*\" ];\n"
+		      "    chain = ( { use = \"pem\"; control = \"required\";\n"
+		      "                bundle = \"internal-ca.pem\"; } ); }\n"
+		      ");\n");
 	engine = tv_engine_new(dir, plugin_dir, &error);
 	if (engine == NULL)
 		fprintf(stderr, "\n  engine: %s\n",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Helpers for tests that build a real engine: conf dirs, plugin dirs, requests. */
+/* Helpers for tests that build a real engine: conf dirs, plugin dirs, requests.
+ */
 #ifndef TV_TESTS_UNIT_TV_ENGINE_TEST_H
 #define TV_TESTS_UNIT_TV_ENGINE_TEST_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* CUnit harness shared by the unit programs: run, report, exit non-zero on any failure. */
+/* CUnit harness shared by the unit programs: run, report, exit non-zero on any
+ * failure. */
 #ifndef TV_TESTS_UNIT_TV_TEST_H
 #define TV_TESTS_UNIT_TV_TEST_H
 
@@ -8,12 +9,14 @@
 #include <CUnit/Basic.h>
 #include <glib.h>
 
-/* Environment set by tests/local.mk; abort loudly when run by hand without it. */
+/* Environment set by tests/local.mk; abort loudly when run by hand without it.
+ */
 static inline const char *tv_test_env(const char *name)
 {
 	const char *v = g_getenv(name);
 	if (v == NULL || *v == '\0') {
-		fprintf(stderr, "%s is not set: run through make check\n", name);
+		fprintf(stderr, "%s is not set: run through make check\n",
+			name);
 		exit(99);
 	}
 	return v;
@@ -22,7 +25,8 @@ static inline const char *tv_test_env(const char *name)
 /* Fresh empty directory under $TV_TMPDIR; caller g_free()s the path. */
 static inline char *tv_test_mkdtemp(const char *tag)
 {
-	char *tmpl = g_strdup_printf("%s/%s-XXXXXX", tv_test_env("TV_TMPDIR"), tag);
+	char *tmpl =
+		g_strdup_printf("%s/%s-XXXXXX", tv_test_env("TV_TMPDIR"), tag);
 	g_mkdir_with_parents(tv_test_env("TV_TMPDIR"), 0755);
 	if (g_mkdtemp_full(tmpl, 0755) == NULL) {
 		perror(tmpl);
@@ -32,12 +36,14 @@ static inline char *tv_test_mkdtemp(const char *tag)
 }
 
 /* Writes @text to @dir/@name (0644). */
-static inline void tv_test_write(const char *dir, const char *name, const char *text)
+static inline void tv_test_write(const char *dir, const char *name,
+				 const char *text)
 {
 	char *path = g_build_filename(dir, name, NULL);
 	GError *error = NULL;
 	if (!g_file_set_contents_full(path, text, -1,
-				      G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
+				      G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+				      &error)) {
 		fprintf(stderr, "%s\n", error->message);
 		exit(99);
 	}

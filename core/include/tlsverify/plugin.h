@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* tlsverify plugin ABI: what a trust plugin exports and what the host lends it. */
+/* tlsverify plugin ABI: what a trust plugin exports and what the host lends it.
+ */
 #ifndef TV_PLUGIN_H
 #define TV_PLUGIN_H
 
@@ -50,7 +51,7 @@ typedef struct tv_plugin_ops {
 	uint16_t abi_minor;
 	const char *name;    /* [a-z0-9_-]+, equals the file name */
 	const char *summary; /* one line for `tlsverify plugins` */
-	uint32_t caps;       /* TV_PLUGIN_CAP_* */
+	uint32_t caps;	     /* TV_PLUGIN_CAP_* */
 
 	/*
 	 * open: read @settings (every key must be read through a
@@ -69,7 +70,8 @@ typedef struct tv_plugin_ops {
 	 * Never returns an error: anything that goes wrong is FAIL.
 	 */
 	tv_step_verdict (*verify)(void *state, const tv_request *request,
-				  const tv_chain *chain, tv_step_result *result);
+				  const tv_chain *chain,
+				  tv_step_result *result);
 
 	/* close: free @state (may be NULL when open failed halfway). */
 	void (*close)(void *state);
@@ -91,9 +93,8 @@ TV_API const tv_plugin_ops *tv_plugin_get_ops(void);
  */
 TV_API bool tv_settings_has(const tv_settings *settings, const char *key);
 /* (transfer none): borrowed, valid until close(). */
-TV_API bool tv_settings_get_string(const tv_settings *settings,
-				   const char *key, const char **out,
-				   GError **error);
+TV_API bool tv_settings_get_string(const tv_settings *settings, const char *key,
+				   const char **out, GError **error);
 TV_API bool tv_settings_get_bool(const tv_settings *settings, const char *key,
 				 bool *out, GError **error);
 TV_API bool tv_settings_get_int(const tv_settings *settings, const char *key,

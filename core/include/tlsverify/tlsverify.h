@@ -28,8 +28,8 @@ TV_API GQuark tv_error_quark(void);
 typedef enum {
 	TV_ERROR_CONFIG,   /* policy file wrong: message names file:line */
 	TV_ERROR_PLUGIN,   /* plugin could not be loaded or opened */
-	TV_ERROR_INPUT,    /* caller input unusable (bad PEM, bad time) */
-	TV_ERROR_IO,       /* file could not be read */
+	TV_ERROR_INPUT,	   /* caller input unusable (bad PEM, bad time) */
+	TV_ERROR_IO,	   /* file could not be read */
 	TV_ERROR_INTERNAL, /* out of resources, library failure */
 } tv_error_code;
 
@@ -136,8 +136,8 @@ TV_API void tv_request_add_untrusted_der(tv_request *request,
  * when the data holds no certificate or a block does not decode.  On error
  * nothing is added.
  */
-TV_API int tv_request_add_pem(tv_request *request, const char *pem,
-			      size_t len, bool untrusted, GError **error);
+TV_API int tv_request_add_pem(tv_request *request, const char *pem, size_t len,
+			      bool untrusted, GError **error);
 
 TV_API const char *tv_request_get_host(const tv_request *request);
 TV_API uint16_t tv_request_get_port(const tv_request *request);
@@ -180,7 +180,7 @@ TV_API bool tv_result_is_insecure_skip(const tv_result *result);
 TV_API size_t tv_result_get_trace_length(const tv_result *result);
 /* Returns: (transfer none): entry @index, NULL when out of range. */
 TV_API const tv_trace_entry *tv_result_get_trace_entry(const tv_result *result,
-						      size_t index);
+						       size_t index);
 /**
  * tv_result_to_json:
  * Returns: (transfer full): the result as one JSON object, shape as in
@@ -247,8 +247,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_engine, tv_engine_free)
 /* ---- plugin discovery (for `tlsverify plugins`) ---------------------- */
 
 typedef struct {
-	char *name;    /* plugin name (file name without .so) */
-	char *path;    /* full path of the shared object */
+	char *name; /* plugin name (file name without .so) */
+	char *path; /* full path of the shared object */
 	unsigned abi_major, abi_minor;
 	char *summary; /* one line; NULL when the plugin failed to load */
 	char *error;   /* why it cannot be used, NULL when usable */
