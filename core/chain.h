@@ -17,6 +17,8 @@ struct tv_chain {
 	uint32_t time_reasons; /* expired / not-yet-valid along the path */
 	char *time_message;    /* which certificate, and when */
 
+	gnutls_datum_t anchor; /* DER of the first anchor found (owned) */
+
 	gnutls_x509_crt_t *all; /* every imported certificate (owned) */
 	gnutls_datum_t *all_ders;
 	size_t n_all;
@@ -35,6 +37,9 @@ struct tv_step_result {
 bool chain_build(tv_chain *chain, const tv_request *request, int64_t time,
 		 uint32_t *reasons, char **message);
 void chain_clear(tv_chain *chain);
+
+/* Slices the SubjectPublicKeyInfo TLV out of a DER certificate. */
+bool der_certificate_spki(const gnutls_datum_t *der, gnutls_datum_t *spki);
 
 /* Short printable subject of @crt; (transfer full). */
 char *crt_describe(gnutls_x509_crt_t crt);

@@ -352,3 +352,11 @@ void tv_host_trust_changed(const tv_host *host)
 	if (host->trust_generation != NULL)
 		g_atomic_int_inc(host->trust_generation);
 }
+
+void tv_host_audit(const tv_host *host, const tv_request *request,
+		   const char *event, const char *reason, const char *message)
+{
+	g_return_if_fail(host != NULL && event != NULL);
+	audit_event(event, host->endpoint, request ? request->host : NULL,
+		    reason, NULL, message);
+}

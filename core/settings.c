@@ -303,6 +303,32 @@ void tv_settings_set_error(const tv_settings *settings, const char *key,
 			    settings->location, msg);
 }
 
+void tv_settings_warn(const tv_settings *settings, const char *key,
+		      const char *format, ...)
+{
+	g_autofree char *msg = NULL;
+	setting *s = NULL;
+	va_list ap;
+
+	g_return_if_fail(settings != NULL && format != NULL);
+	if (settings->warnings == NULL)
+		return;
+	va_start(ap, format);
+	msg = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	if (key != NULL)
+		s = settings_lookup(settings, key);
+	if (s != NULL)
+		g_ptr_array_add(settings->warnings,
+				g_strdup_printf("%s:%d: key '%s': %s",
+						settings->file, s->line, key,
+						msg));
+	else
+		g_ptr_array_add(
+			settings->warnings,
+			g_strdup_printf("%s: %s", settings->location, msg));
+}
+
 bool settings_check_all_read(const tv_settings *settings, const char *plugin,
 			     GError **error)
 {

@@ -29,11 +29,12 @@ typedef struct {
 } setting;
 
 struct tv_settings {
-	char *file;	  /* policy file path as shown in messages */
-	char *base_dir;	  /* relative paths resolve against this */
-	int line;	  /* line of the group itself */
-	char *location;	  /* "file:line" */
-	GPtrArray *items; /* setting*, in file order */
+	char *file;	     /* policy file path as shown in messages */
+	char *base_dir;	     /* relative paths resolve against this */
+	int line;	     /* line of the group itself */
+	char *location;	     /* "file:line" */
+	GPtrArray *items;    /* setting*, in file order */
+	GPtrArray *warnings; /* borrowed: the snapshot's, during open() */
 };
 
 tv_settings *settings_new(const char *file, const char *base_dir, int line);

@@ -72,6 +72,7 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 	/* Built-in steps have no file:line; their caller says what they are. */
 	const char *where = step->def ? settings->location : NULL;
 	g_autoptr(GError) local = NULL;
+	bool ok;
 
 	step->plugin = get_plugin(s, step->use, &local);
 	if (step->plugin == NULL) {
@@ -82,8 +83,13 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 	}
 	step->host.endpoint = endpoint;
 	step->host.trust_generation = trust_generation;
-	if (!step->plugin->ops->open(settings, &step->host, &step->state,
-				     &local)) {
+	if (settings != NULL)
+		((tv_settings *)settings)->warnings = s->warnings;
+	ok = step->plugin->ops->open(settings, &step->host, &step->state,
+				     &local);
+	if (settings != NULL)
+		((tv_settings *)settings)->warnings = NULL;
+	if (!ok) {
 		/* A plugin that fails without saying why still fails. */
 		if (local != NULL && settings != NULL &&
 		    g_str_has_prefix(local->message, settings->file))

@@ -5,7 +5,8 @@ core_unit_tests = \
 	tests/unit/test-match \
 	tests/unit/test-policy \
 	tests/unit/test-engine \
-	tests/unit/test-basics
+	tests/unit/test-basics \
+	tests/unit/test-chain
 
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests)
@@ -29,3 +30,7 @@ tests_unit_test_engine_LDADD = $(unit_libs)
 tests_unit_test_basics_SOURCES = tests/unit/test-basics.c
 tests_unit_test_basics_CFLAGS = $(unit_cflags)
 tests_unit_test_basics_LDADD = $(unit_libs)
+
+tests_unit_test_chain_SOURCES = tests/unit/test-chain.c
+tests_unit_test_chain_CFLAGS = $(unit_cflags)
+tests_unit_test_chain_LDADD = $(unit_internal_libs)

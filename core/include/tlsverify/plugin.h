@@ -116,6 +116,10 @@ TV_API bool tv_settings_get_time(const tv_settings *settings, const char *key,
  * (transfer none). */
 TV_API const char *tv_settings_get_location(const tv_settings *settings,
 					    const char *key);
+/* Adds a lint warning "file:line: key 'k': <message>" to the policy's
+ * warnings (shown by `tlsverify check-config`); for open() only. */
+TV_API void tv_settings_warn(const tv_settings *settings, const char *key,
+			     const char *format, ...) G_GNUC_PRINTF(3, 4);
 /* Builds an error "file:line: key 'k': <message>"; for plugin validation. */
 TV_API void tv_settings_set_error(const tv_settings *settings, const char *key,
 				  GError **error, const char *format, ...)
@@ -127,6 +131,15 @@ TV_API void tv_settings_set_error(const tv_settings *settings, const char *key,
 TV_API const char *tv_host_get_endpoint(const tv_host *host);
 /* Tell the engine this step's trust changed (flushes cached verdicts). */
 TV_API void tv_host_trust_changed(const tv_host *host);
+/*
+ * Writes an audit event (glib structured log with TLSVERIFY_EVENT,
+ * TLSVERIFY_ENDPOINT, TLSVERIFY_HOST, TLSVERIFY_REASON) for @request at
+ * this step's endpoint, e.g. event "pin-report-mismatch".  Safe from
+ * verify(), from any thread.
+ */
+TV_API void tv_host_audit(const tv_host *host, const tv_request *request,
+			  const char *event, const char *reason,
+			  const char *message);
 
 /* ---- chain: the presented certificates, imported once ---------------- */
 
@@ -145,6 +158,20 @@ TV_API const gnutls_datum_t *tv_chain_get_der(const tv_chain *chain,
 					      size_t index);
 /* Verification time for this request, seconds since the epoch. */
 TV_API int64_t tv_chain_get_time(const tv_chain *chain);
+/*
+ * The DER SubjectPublicKeyInfo of certificate @index, sliced from its DER
+ * without a copy or a re-parse (what a `sha256//` pin hashes).
+ * Returns: true and sets @out (borrowed, valid during verify()); false
+ * when the DER does not have the X.509 shape.
+ */
+TV_API bool tv_chain_get_spki(const tv_chain *chain, size_t index,
+			      gnutls_datum_t *out);
+/*
+ * The trust anchor an earlier anchor step (tv_trust_list_verify) of this
+ * verification validated the path to, as DER; NULL when none did or when
+ * the top of the path is itself the trusted certificate.  (transfer none)
+ */
+TV_API const gnutls_datum_t *tv_chain_get_anchor_der(const tv_chain *chain);
 
 /* ---- trust-list helpers for anchor plugins --------------------------- */
 
