@@ -24,6 +24,14 @@ tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 		g_free(e);
 		return NULL;
 	}
+	e->creds = engine_credentials_new();
+	if (e->creds == NULL) {
+		snapshot_unref(s);
+		g_free(e);
+		g_set_error(error, TV_ERROR, TV_ERROR_INTERNAL,
+			    "cannot allocate TLS credentials");
+		return NULL;
+	}
 	e->conf_dir = g_strdup(conf_dir);
 	e->plugin_dir = g_strdup(plugin_dir);
 	e->current = s;
@@ -36,6 +44,8 @@ void tv_engine_free(tv_engine *e)
 	if (e == NULL)
 		return;
 	snapshot_unref(e->current);
+	if (e->creds != NULL)
+		gnutls_certificate_free_credentials(e->creds);
 	g_mutex_clear(&e->reload_lock);
 	g_free(e->conf_dir);
 	g_free(e->plugin_dir);
@@ -344,6 +354,12 @@ const char *tv_host_get_endpoint(const tv_host *host)
 {
 	g_return_val_if_fail(host != NULL, NULL);
 	return host->endpoint;
+}
+
+tv_role tv_host_get_role(const tv_host *host)
+{
+	g_return_val_if_fail(host != NULL, TV_ROLE_CHAIN);
+	return host->role;
 }
 
 void tv_host_trust_changed(const tv_host *host)

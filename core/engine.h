@@ -19,7 +19,14 @@ struct tv_engine {
 	gint epoch;
 	GMutex reload_lock;
 	gint trust_generation;
+	/* Shared by every attached session: presents `client` certificates
+	 * through a retrieve callback (gnutls-glue.c). */
+	gnutls_certificate_credentials_t creds;
 };
+
+/* Certificate credentials whose retrieve callback serves the policy's
+ * client certificates; NULL on allocation failure. */
+gnutls_certificate_credentials_t engine_credentials_new(void);
 
 /* (transfer full) reference to the current snapshot. */
 snapshot *engine_acquire(tv_engine *engine);

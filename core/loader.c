@@ -54,6 +54,14 @@ void loaded_plugin_free(loaded_plugin *p)
 	g_free(p);
 }
 
+tv_client_cert *(*loader_credentials_fn(const loaded_plugin *p))(
+	void *, const tv_request *)
+{
+	if (p->ops->abi_minor < 1)
+		return NULL;
+	return p->ops->credentials;
+}
+
 static bool check_ops(const tv_plugin_ops *ops, const char *name,
 		      const char *path, GError **error)
 {

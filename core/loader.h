@@ -26,6 +26,11 @@ bool loader_check_dir(const char *dir, GError **error);
  */
 loaded_plugin *loader_load(const char *dir, const char *name, GError **error);
 void loaded_plugin_free(loaded_plugin *plugin);
+
+/* The plugin's credentials member, NULL when it has none or predates
+ * ABI 1.1 (a shorter table: the member must not be read at all). */
+tv_client_cert *(*loader_credentials_fn(const loaded_plugin *plugin))(
+	void *, const tv_request *);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(loaded_plugin, loaded_plugin_free)
 
 #endif

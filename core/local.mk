@@ -10,9 +10,11 @@ core_sources = \
 	core/audit.c core/audit.h \
 	core/chain.c core/chain.h \
 	core/checks.c core/checks.h \
+	core/client-cert.c \
 	core/combine.c core/combine.h \
 	core/engine.c core/engine.h \
 	core/error.c \
+	core/gnutls-glue.c \
 	core/hostname.c core/hostname.h \
 	core/lint.c core/lint.h \
 	core/loader.c core/loader.h \

@@ -219,6 +219,7 @@ void policy_endpoint_free(policy_endpoint *e)
 		g_ptr_array_unref(e->steps);
 	g_strfreev(e->match_names);
 	g_free(e->sni);
+	step_free(e->client);
 	g_free(e->reason);
 	g_free(e->owner);
 	g_free(e);
@@ -280,6 +281,44 @@ static bool parse_step(const source *src, const config_setting_t *s,
 				       "optional)",
 				       text);
 	}
+	step->settings = settings_new(src->file, src->base_dir, step->line);
+	return copy_settings(src, s, step->settings, core_keys, error);
+}
+
+/* client = { use = "mtls"; ...plugin settings... }: no control flag. */
+static bool parse_client(const source *src, const config_setting_t *s,
+			 policy_step **out, GError **error)
+{
+	static const char *const core_keys[] = {"use", NULL};
+	config_setting_t *use;
+	const char *text;
+	policy_step *step;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return fail_at(error, src, s,
+			       "key 'client' must be a group { use = ...; "
+			       "... }, not %s",
+			       type_name(config_setting_type(s)));
+	use = config_setting_get_member(s, "use");
+	if (use == NULL)
+		return fail_at(error, src, s, "client has no 'use' key");
+	if (config_setting_get_member(s, "control") != NULL)
+		return fail_at(error, src,
+			       config_setting_get_member(s, "control"),
+			       "client takes no 'control': it presents a "
+			       "certificate, it does not vote");
+	step = g_new0(policy_step, 1);
+	step->file = g_strdup(src->file);
+	step->line = (int)config_setting_source_line(s);
+	*out = step;
+	if (!get_string(src, use, &text, error))
+		return false;
+	if (!loader_name_is_valid(text))
+		return fail_at(error, src, use,
+			       "invalid plugin name '%s' in 'use': expected "
+			       "[a-z0-9_-]+",
+			       text);
+	step->use = g_strdup(text);
 	step->settings = settings_new(src->file, src->base_dir, step->line);
 	return copy_settings(src, s, step->settings, core_keys, error);
 }
@@ -437,8 +476,10 @@ static bool parse_endpoint(const source *src, const config_setting_t *g,
 					       "key 'expires': %s",
 					       local->message);
 			expires = s;
-		} else if (strcmp(key, "client") == 0 ||
-			   strcmp(key, "probe") == 0) {
+		} else if (strcmp(key, "client") == 0) {
+			if (!parse_client(src, s, &e->client, error))
+				return false;
+		} else if (strcmp(key, "probe") == 0) {
 			return fail_at(error, src, s,
 				       "key '%s' is not supported by this "
 				       "version of tlsverify",

@@ -25,6 +25,7 @@ typedef struct {
 	int verify_hostname; /* -1 = from defaults */
 	char **match_names;  /* NULL = the request host */
 	char *sni;
+	policy_step *client; /* the `client` step: control unused */
 	bool insecure;
 	char *reason;
 	char *owner;

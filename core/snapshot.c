@@ -20,6 +20,7 @@ static void endpoint_free(snap_endpoint *e)
 {
 	if (e == NULL)
 		return;
+	step_close(e->client);
 	g_ptr_array_unref(e->steps);
 	g_free(e);
 }
@@ -83,6 +84,7 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 	}
 	step->host.endpoint = endpoint;
 	step->host.trust_generation = trust_generation;
+	step->host.role = step->role;
 	if (settings != NULL)
 		((tv_settings *)settings)->warnings = s->warnings;
 	ok = step->plugin->ops->open(settings, &step->host, &step->state,
@@ -165,6 +167,35 @@ static bool endpoint_has_anchor(const policy_endpoint *def, void *data)
 	return e->has_anchor;
 }
 
+/* Opens the endpoint's `client` step: a plugin that can present a
+ * certificate (ABI 1.1 credentials). */
+static bool open_client(snapshot *s, snap_endpoint *e,
+			const policy_endpoint *def, gint *trust_generation,
+			GError **error)
+{
+	const policy_step *ps = def->client;
+	snap_step *step;
+
+	if (ps == NULL)
+		return true;
+	step = g_new0(snap_step, 1);
+	step->def = ps;
+	step->use = ps->use;
+	step->role = TV_ROLE_CLIENT;
+	e->client = step;
+	if (!open_step(s, step, def->name, ps->settings, trust_generation,
+		       error))
+		return false;
+	if (loader_credentials_fn(step->plugin) == NULL) {
+		g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
+			    "%s:%d: plugin '%s' cannot present a client "
+			    "certificate (it has no credentials function)",
+			    ps->file, ps->line, ps->use);
+		return false;
+	}
+	return true;
+}
+
 static bool build_endpoint(snapshot *s, const policy_endpoint *def,
 			   gint *trust_generation, GError **error)
 {
@@ -177,16 +208,20 @@ static bool build_endpoint(snapshot *s, const policy_endpoint *def,
 		if (e == NULL)
 			return false;
 		e->has_anchor = false; /* the endpoint itself declared none */
+		e->sni = def->sni;
 		g_ptr_array_add(s->endpoints, e);
-		return true;
+		return open_client(s, e, def, trust_generation, error);
 	}
 
 	e = g_new0(snap_endpoint, 1);
 	e->def = def;
 	e->name = def->name;
 	e->verify_hostname = policy_endpoint_verifies_hostname(s->policy, def);
+	e->sni = def->sni;
 	e->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_close);
 	g_ptr_array_add(s->endpoints, e);
+	if (!open_client(s, e, def, trust_generation, error))
+		return false;
 
 	for (unsigned i = 0; i < def->steps->len; i++) {
 		const policy_step *ps = def->steps->pdata[i];

@@ -8,6 +8,7 @@
 #include "policy.h"
 
 struct tv_host {
+	tv_role role;
 	const char *endpoint;	/* borrowed from the snapshot */
 	gint *trust_generation; /* the engine's; bumped on trust change */
 };
@@ -16,6 +17,7 @@ typedef struct {
 	const policy_step *def; /* NULL for a built-in step */
 	const char *use;
 	step_control control;
+	tv_role role;
 	loaded_plugin *plugin; /* borrowed from the snapshot's table */
 	void *state;
 	bool opened;
@@ -30,6 +32,8 @@ typedef struct {
 			   * that applies once the exception lapsed */
 	bool verify_hostname;
 	bool has_anchor;
+	snap_step *client; /* the endpoint's `client`, NULL when none */
+	const char *sni;   /* borrowed from the policy, NULL = the host */
 } snap_endpoint;
 
 typedef struct {

@@ -100,10 +100,18 @@ static const struct {
 	 "chain = (); } );\n",
 	 "@:1: endpoint 'a': key 'reason' only applies to "
 	 "insecure_skip_verify"},
-	{"unsupported-client",
+	{"client-plugin-without-credentials",
 	 "endpoints = ( { name = \"a\"; hosts = [\"a.test\"]; chain = ();\n"
-	 " client = { use = \"mtls\"; }; } );\n",
-	 "@:2: key 'client' is not supported"},
+	 " client = { use = \"mock\"; verdict = \"pass\"; }; } );\n",
+	 "@:2: plugin 'mock' cannot present a client certificate"},
+	{"client-with-control",
+	 "endpoints = ( { name = \"a\"; hosts = [\"a.test\"]; chain = ();\n"
+	 " client = { use = \"mock\";\n control = \"required\"; }; } );\n",
+	 "@:3: client takes no 'control'"},
+	{"unsupported-probe",
+	 "endpoints = ( { name = \"a\"; hosts = [\"a.test\"]; chain = ();\n"
+	 " probe = \"a.test:443\"; } );\n",
+	 "@:2: key 'probe' is not supported"},
 	{"unknown-plugin",
 	 "endpoints = ( { name = \"a\"; hosts = [\"a.test\"]; chain = (\n"
 	 " { use = \"nosuch\"; control = \"required\"; } ); } );\n",

@@ -7,6 +7,7 @@
 #include <tlsverify/tlsverify.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/abstract.h>
 
 G_BEGIN_DECLS
 
@@ -22,7 +23,7 @@ G_BEGIN_DECLS
  * what the plugin's abi_minor declares.
  */
 #define TV_PLUGIN_ABI_MAJOR 1
-#define TV_PLUGIN_ABI_MINOR 0
+#define TV_PLUGIN_ABI_MINOR 1
 #define TV_PLUGIN_ENTRY "tv_plugin_get_ops"
 
 /* What a step concluded.  Start state is deny: IGNORE never becomes PASS. */
@@ -44,6 +45,35 @@ typedef struct tv_settings tv_settings;
 typedef struct tv_host tv_host;
 typedef struct tv_chain tv_chain;
 typedef struct tv_step_result tv_step_result;
+
+/*
+ * A client certificate chain with its private key, shared by reference:
+ * a handshake keeps the one it started with even if the plugin swaps in a
+ * new one meanwhile.
+ */
+typedef struct tv_client_cert tv_client_cert;
+
+/*
+ * tv_client_cert_new: takes ownership of @pcerts (an array of @n
+ * certificates, leaf first, allocated with g_new; each deinitialised with
+ * gnutls_pcert_deinit on the last unref) and @key.  Returns (transfer
+ * full) a reference.
+ */
+TV_API tv_client_cert *tv_client_cert_new(gnutls_pcert_st *pcerts, unsigned n,
+					  gnutls_privkey_t key);
+TV_API tv_client_cert *tv_client_cert_ref(tv_client_cert *cert);
+TV_API void tv_client_cert_unref(tv_client_cert *cert);
+/* (transfer none) */
+TV_API gnutls_pcert_st *tv_client_cert_get_pcerts(const tv_client_cert *cert,
+						  unsigned *n);
+TV_API gnutls_privkey_t tv_client_cert_get_key(const tv_client_cert *cert);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_client_cert, tv_client_cert_unref)
+
+/* Where a step sits in its endpoint (tv_host_get_role). */
+typedef enum {
+	TV_ROLE_CHAIN = 0,  /* a step of `chain`: verify() is called */
+	TV_ROLE_CLIENT = 1, /* the endpoint's `client`: credentials() is */
+} tv_role;
 
 typedef struct tv_plugin_ops {
 	/* ABI 1.0 */
@@ -75,6 +105,17 @@ typedef struct tv_plugin_ops {
 
 	/* close: free @state (may be NULL when open failed halfway). */
 	void (*close)(void *state);
+
+	/* ABI 1.1 (read only when abi_minor >= 1) */
+
+	/*
+	 * credentials: the client certificate to present for @request, when
+	 * the step is an endpoint's `client` (tv_host_get_role() ==
+	 * TV_ROLE_CLIENT).  Returns (transfer full) a reference, or NULL to
+	 * present none.  Called during handshakes from any thread.  NULL
+	 * member: the plugin cannot be used as `client`.
+	 */
+	tv_client_cert *(*credentials)(void *state, const tv_request *request);
 } tv_plugin_ops;
 
 typedef const tv_plugin_ops *(*tv_plugin_get_ops_fn)(void);
@@ -129,6 +170,8 @@ TV_API void tv_settings_set_error(const tv_settings *settings, const char *key,
 
 /* Endpoint name of the step; (transfer none). */
 TV_API const char *tv_host_get_endpoint(const tv_host *host);
+/* Whether the step is a chain step or the endpoint's `client`. */
+TV_API tv_role tv_host_get_role(const tv_host *host);
 /* Tell the engine this step's trust changed (flushes cached verdicts). */
 TV_API void tv_host_trust_changed(const tv_host *host);
 /*

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include <gnutls/gnutls.h>
 
 G_BEGIN_DECLS
 
@@ -243,6 +244,51 @@ TV_API const char *tv_engine_get_plugin_dir(const tv_engine *engine);
 TV_API void tv_engine_free(tv_engine *engine);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_engine, tv_engine_free)
+
+/* ---- GnuTLS session glue ------------------------------------------------ */
+
+typedef struct tv_session tv_session;
+
+/**
+ * tv_session_attach:
+ * @engine: the engine; must outlive the session
+ * @session: a GNUTLS_CLIENT session, before its handshake
+ * @host: the peer's name (what is verified and, unless the endpoint sets
+ *        `sni`, sent as SNI; IP literals send no SNI)
+ * @port: the peer's port (selects host:port endpoints), 0 when unknown
+ *
+ * Makes the handshake verify the server's chain by policy: a rejection
+ * aborts the handshake (GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR, a fatal
+ * bad_certificate alert to the peer) and the result stays readable with
+ * tv_session_get_result().  Installs the engine's certificate credentials
+ * on @session (shared by all sessions and threads), which present the
+ * endpoint's `client` certificate when the server asks for one.
+ *
+ * Uses @session's user pointer (gnutls_session_set_ptr); applications
+ * keep their own pointer with tv_session_set_user_data().
+ *
+ * Returns: (transfer full) the attachment, to free with tv_session_free()
+ * after gnutls_deinit(); NULL with @error (TV_ERROR_INPUT) for a bad host
+ * or a GnuTLS failure.
+ */
+TV_API tv_session *tv_session_attach(tv_engine *engine,
+				     gnutls_session_t session, const char *host,
+				     uint16_t port, GError **error);
+
+/* The verification result of the handshake, NULL before verification ran
+ * (e.g. the connection failed first).  (transfer none) */
+TV_API const tv_result *tv_session_get_result(const tv_session *tvs);
+
+/* The application's own pointer, in place of gnutls_session_get_ptr. */
+TV_API void tv_session_set_user_data(tv_session *tvs, void *data);
+TV_API void *tv_session_get_user_data(const tv_session *tvs);
+
+/* Whether the client presented a certificate (from the endpoint's
+ * `client` step) during the handshake. */
+TV_API bool tv_session_sent_client_cert(const tv_session *tvs);
+
+TV_API void tv_session_free(tv_session *tvs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_session, tv_session_free)
 
 /* ---- plugin discovery (for `tlsverify plugins`) ---------------------- */
 
