@@ -81,6 +81,17 @@ static void check_times(tv_chain *c)
 		time_t until = gnutls_x509_crt_get_expiration_time(c->crts[i]);
 		uint32_t bad = 0;
 
+		if (until != (time_t)-1 &&
+		    (c->earliest_not_after == 0 ||
+		     (int64_t)until < c->earliest_not_after))
+			c->earliest_not_after = (int64_t)until;
+		/* When a cached verdict stops being right. */
+		if (from != (time_t)-1 && (int64_t)from > c->time &&
+		    (c->next_change == 0 || (int64_t)from < c->next_change))
+			c->next_change = (int64_t)from;
+		if (until != (time_t)-1 && (int64_t)until >= c->time &&
+		    (c->next_change == 0 || (int64_t)until < c->next_change))
+			c->next_change = (int64_t)until + 1;
 		if (from == (time_t)-1 || until == (time_t)-1)
 			bad = TV_REASON_MALFORMED;
 		else if (c->time < (int64_t)from)

@@ -14,8 +14,10 @@ struct tv_chain {
 	gnutls_datum_t *ders;	 /* DER of the path (borrowed from request) */
 	size_t len;
 	int64_t time;
-	uint32_t time_reasons; /* expired / not-yet-valid along the path */
-	char *time_message;    /* which certificate, and when */
+	uint32_t time_reasons;	    /* expired / not-yet-valid along the path */
+	int64_t earliest_not_after; /* of the path; 0 when unknown */
+	int64_t next_change; /* first instant a path validity flips; 0 none */
+	char *time_message;  /* which certificate, and when */
 
 	gnutls_datum_t anchor; /* DER of the first anchor found (owned) */
 

@@ -3,12 +3,15 @@
 #include "engine.h"
 
 #include "audit.h"
+#include "cache.h"
 #include "chain.h"
 #include "checks.h"
 #include "request.h"
 #include "result.h"
 
+#include <gnutls/crypto.h>
 #include <string.h>
+#include <time.h>
 
 tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 			 GError **error)
@@ -19,14 +22,19 @@ tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 	g_return_val_if_fail(conf_dir != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 	e = g_new0(tv_engine, 1);
-	s = snapshot_new(conf_dir, plugin_dir, &e->trust_generation, error);
+	e->shared.stats = stats_registry_new();
+	s = snapshot_new(conf_dir, plugin_dir, &e->shared, error);
 	if (s == NULL) {
+		stats_registry_free(e->shared.stats);
 		g_free(e);
 		return NULL;
 	}
+	e->last_reload_ok = 1;
+	e->last_reload_time = g_get_real_time() / G_USEC_PER_SEC;
 	e->creds = engine_credentials_new();
 	if (e->creds == NULL) {
 		snapshot_unref(s);
+		stats_registry_free(e->shared.stats);
 		g_free(e);
 		g_set_error(error, TV_ERROR, TV_ERROR_INTERNAL,
 			    "cannot allocate TLS credentials");
@@ -47,6 +55,8 @@ void tv_engine_free(tv_engine *e)
 	if (e->creds != NULL)
 		gnutls_certificate_free_credentials(e->creds);
 	g_mutex_clear(&e->reload_lock);
+	stats_registry_free(e->shared.stats);
+	g_free(e->last_reload_error);
 	g_free(e->conf_dir);
 	g_free(e->plugin_dir);
 	g_free(e);
@@ -72,17 +82,27 @@ snapshot *engine_acquire(tv_engine *e)
 
 bool tv_engine_reload(tv_engine *e, GError **error)
 {
+	GError *local = NULL;
 	snapshot *fresh, *old;
 	gint ep;
 
 	g_return_val_if_fail(e != NULL, false);
 	g_mutex_lock(&e->reload_lock);
-	fresh = snapshot_new(e->conf_dir, e->plugin_dir, &e->trust_generation,
-			     error);
+	fresh = snapshot_new(e->conf_dir, e->plugin_dir, &e->shared, &local);
+	g_atomic_int_set(&e->last_reload_ok, fresh != NULL);
+	e->last_reload_time = g_get_real_time() / G_USEC_PER_SEC;
 	if (fresh == NULL) {
+		e->reloads_failed++;
+		g_free(e->last_reload_error);
+		e->last_reload_error = g_strdup(local->message);
 		g_mutex_unlock(&e->reload_lock);
+		stats_audit(NULL, "reload-failed", NULL, NULL, NULL,
+			    local->message);
+		g_propagate_error(error, local);
 		return false; /* the old snapshot stays */
 	}
+	e->reloads_ok++;
+	g_clear_pointer(&e->last_reload_error, g_free);
 	old = g_atomic_pointer_exchange(&e->current, fresh);
 	ep = g_atomic_int_get(&e->epoch);
 	g_atomic_int_set(&e->epoch, !ep);
@@ -90,9 +110,11 @@ bool tv_engine_reload(tv_engine *e, GError **error)
 	 * few instructions; wait for them before dropping our reference. */
 	while (g_atomic_int_get(&e->readers[ep]) != 0)
 		g_thread_yield();
-	g_atomic_int_inc(&e->trust_generation);
+	g_atomic_int_inc(&e->shared.trust_generation);
 	g_mutex_unlock(&e->reload_lock);
 	snapshot_unref(old);
+	stats_audit(NULL, "reload", NULL, NULL, NULL,
+		    "policy reloaded from the configuration directory");
 	return true;
 }
 
@@ -155,7 +177,7 @@ static bool apply_insecure(const snap_endpoint *ep, const tv_request *req,
 		result_trace(r, "core", "insecure_skip_verify", "pass", "done",
 			     0, msg);
 		result_set_message(r, msg);
-		audit_event("insecure-skip", def->name, req->host, def->reason,
+		stats_audit(ep->stats, "insecure-skip", req->host, def->reason,
 			    def->owner, msg);
 		return true;
 	}
@@ -164,7 +186,7 @@ static bool apply_insecure(const snap_endpoint *ep, const tv_request *req,
 			      until);
 	result_trace(r, "core", "insecure_skip_verify", "ignore", "ignore", 0,
 		     msg);
-	audit_event("insecure-lapsed", def->name, req->host, def->reason,
+	stats_audit(ep->stats, "insecure-lapsed", req->host, def->reason,
 		    def->owner, msg);
 	return false;
 }
@@ -230,9 +252,11 @@ static void core_check(tv_result *r, const char *what, bool ok,
 		*first = g_strdup(msg);
 }
 
+/* Verifies and reports, for the cache and the metrics, the path's
+ * earliest notAfter and when its validity next changes (0: unknown). */
 static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 			 const tv_request *req, const char *host, int64_t now,
-			 tv_result *r)
+			 tv_result *r, int64_t *not_after, int64_t *next_change)
 {
 	tv_chain chain;
 	combine_state cs;
@@ -310,15 +334,68 @@ static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 			result_set_message(r, core_first);
 		}
 	}
+	*not_after = chain.earliest_not_after;
+	*next_change = chain.next_change;
 	g_free(o.first_failure);
 	g_free(o.first_ignored);
 	chain_clear(&chain);
 }
 
+/*
+ * The cache key: SHA-256 over everything the verdict depends on besides
+ * the clock (the entry's lifetime covers that): trust generation,
+ * endpoint, host, port, purpose and every certificate's DER.
+ */
+static bool cache_key(const tv_engine *e, const snap_endpoint *ep,
+		      const tv_request *req, const char *host,
+		      uint8_t key[CACHE_KEY_SIZE])
+{
+	gnutls_hash_hd_t h;
+	uint32_t gen = (uint32_t)g_atomic_int_get(&e->shared.trust_generation);
+	uint8_t tail[3] = {(uint8_t)(req->port >> 8), (uint8_t)req->port,
+			   (uint8_t)req->purpose};
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return false;
+	gnutls_hash(h, &gen, sizeof(gen));
+	gnutls_hash(h, ep->name, strlen(ep->name) + 1);
+	gnutls_hash(h, host, strlen(host) + 1);
+	gnutls_hash(h, tail, sizeof(tail));
+	for (unsigned pool = 0; pool < 2; pool++) {
+		GPtrArray *certs = pool ? req->untrusted : req->presented;
+		uint32_t n = certs->len;
+
+		gnutls_hash(h, &n, sizeof(n));
+		for (unsigned i = 0; i < certs->len; i++) {
+			gsize len;
+			const void *der =
+				g_bytes_get_data(certs->pdata[i], &len);
+			uint32_t len32 = (uint32_t)len;
+
+			gnutls_hash(h, &len32, sizeof(len32));
+			gnutls_hash(h, der, len);
+		}
+	}
+	gnutls_hash_deinit(h, key);
+	return true;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 bool tv_engine_verify(tv_engine *e, const tv_request *req, tv_result **out,
 		      GError **error)
 {
+	uint64_t started = monotonic_ns();
 	g_autofree char *host = NULL;
+	uint8_t key[CACHE_KEY_SIZE];
+	bool cacheable = false;
+	int64_t not_after = 0, next_change = 0;
 	const snap_endpoint *ep;
 	snapshot *s;
 	tv_result *r;
@@ -339,10 +416,36 @@ bool tv_engine_verify(tv_engine *e, const tv_request *req, tv_result **out,
 
 	s = engine_acquire(e);
 	ep = snapshot_match(s, host, req->port);
+
+	/* Only verifications at "now" are cached: a fixed time is a test
+	 * or an investigation, and insecure skips cost nothing anyway. */
+	if (s->cache != NULL && req->time < 0 &&
+	    (ep->def == NULL || !ep->def->insecure))
+		cacheable = cache_key(e, ep, req, host, key);
+	if (cacheable) {
+		r = cache_lookup(s->cache, key, now);
+		if (r != NULL) {
+			atomic_fetch_add_explicit(&ep->stats->cache_hits, 1,
+						  memory_order_relaxed);
+			stats_record(ep->stats, r->verdict, r->reasons, false,
+				     monotonic_ns() - started, 0);
+			snapshot_unref(s);
+			*out = r;
+			return true;
+		}
+		atomic_fetch_add_explicit(&ep->stats->cache_misses, 1,
+					  memory_order_relaxed);
+	}
+
 	r = result_new(ep->name, req->host);
 	if (ep->def == NULL || !ep->def->insecure ||
 	    !apply_insecure(ep, req, now, r))
-		verify_chain(s, ep, req, host, now, r);
+		verify_chain(s, ep, req, host, now, r, &not_after,
+			     &next_change);
+	if (cacheable && r->reasons != TV_REASON_MALFORMED)
+		cache_store(s->cache, key, r, now, next_change);
+	stats_record(ep->stats, r->verdict, r->reasons, r->insecure_skip,
+		     monotonic_ns() - started, not_after);
 	snapshot_unref(s);
 	*out = r;
 	return true;
@@ -365,14 +468,14 @@ tv_role tv_host_get_role(const tv_host *host)
 void tv_host_trust_changed(const tv_host *host)
 {
 	g_return_if_fail(host != NULL);
-	if (host->trust_generation != NULL)
-		g_atomic_int_inc(host->trust_generation);
+	if (host->shared != NULL)
+		g_atomic_int_inc(&host->shared->trust_generation);
 }
 
 void tv_host_audit(const tv_host *host, const tv_request *request,
 		   const char *event, const char *reason, const char *message)
 {
 	g_return_if_fail(host != NULL && event != NULL);
-	audit_event(event, host->endpoint, request ? request->host : NULL,
-		    reason, NULL, message);
+	stats_audit(host->stats, event, request ? request->host : NULL, reason,
+		    NULL, message);
 }

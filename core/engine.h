@@ -18,7 +18,12 @@ struct tv_engine {
 	gint readers[2];
 	gint epoch;
 	GMutex reload_lock;
-	gint trust_generation;
+	engine_shared shared;
+	/* The last reload (or the first load), for metrics and status. */
+	gint last_reload_ok;
+	gint64 last_reload_time; /* wall seconds */
+	gint64 reloads_ok, reloads_failed;
+	char *last_reload_error; /* under reload_lock */
 	/* Shared by every attached session: presents `client` certificates
 	 * through a retrieve callback (gnutls-glue.c). */
 	gnutls_certificate_credentials_t creds;

@@ -8,6 +8,7 @@ tvinclude_HEADERS += \
 
 core_sources = \
 	core/audit.c core/audit.h \
+	core/cache.c core/cache.h \
 	core/chain.c core/chain.h \
 	core/checks.c core/checks.h \
 	core/client-cert.c \
@@ -19,6 +20,7 @@ core_sources = \
 	core/lint.c core/lint.h \
 	core/loader.c core/loader.h \
 	core/match.c core/match.h \
+	core/metrics.c \
 	core/policy.c core/policy.h \
 	core/protected.c core/protected.h \
 	core/reason.c \
@@ -26,6 +28,8 @@ core_sources = \
 	core/result.c core/result.h \
 	core/settings.c core/settings.h \
 	core/snapshot.c core/snapshot.h \
+	core/status.c \
+	core/stats.c core/stats.h \
 	core/timeparse.c
 
 core_cflags = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)

@@ -541,6 +541,50 @@ static bool parse_endpoint(const source *src, const config_setting_t *g,
 
 /* ---- files ------------------------------------------------------------ */
 
+static bool get_uint(const source *src, const config_setting_t *s,
+		     long long min, long long max, unsigned *out,
+		     GError **error)
+{
+	int type = config_setting_type(s);
+	long long v;
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return want_type(src, s, CONFIG_TYPE_INT, "an integer", error);
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return fail_at(error, src, s, "%s %lld out of range %lld..%lld",
+			       config_setting_name(s), v, min, max);
+	*out = (unsigned)v;
+	return true;
+}
+
+/* cache = { size = 4096; ttl = 300; }: size 0 turns the cache off. */
+static bool parse_cache(policy *p, const source *src, const config_setting_t *g,
+			GError **error)
+{
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return fail_at(error, src, g,
+			       "key 'cache' must be a group { size = N; ttl "
+			       "= SECONDS; }");
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, i);
+		const char *key = config_setting_name(s);
+
+		if (strcmp(key, "size") == 0) {
+			if (!get_uint(src, s, 0, 10000000, &p->cache_size,
+				      error))
+				return false;
+		} else if (strcmp(key, "ttl") == 0) {
+			if (!get_uint(src, s, 1, 86400, &p->cache_ttl, error))
+				return false;
+		} else {
+			return fail_at(error, src, s,
+				       "unknown key '%s' in cache", key);
+		}
+	}
+	return true;
+}
+
 static bool parse_defaults(policy *p, const source *src,
 			   const config_setting_t *g, GError **error)
 {
@@ -578,6 +622,9 @@ static bool parse_defaults(policy *p, const source *src,
 					       "range 1..%d",
 					       v, CHAIN_MAX_INPUT);
 			p->max_chain_length = (int)v;
+		} else if (strcmp(key, "cache") == 0) {
+			if (!parse_cache(p, src, s, error))
+				return false;
 		} else {
 			return fail_at(error, src, s,
 				       "unknown key '%s' in defaults", key);
@@ -882,6 +929,7 @@ policy *policy_load(const char *conf_dir, GError **error)
 
 	p->verify_hostname = true;
 	p->max_chain_length = POLICY_MAX_CHAIN_LENGTH_DEFAULT;
+	p->cache_ttl = 300;
 	p->endpoints = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)policy_endpoint_free);
 	p->files = g_ptr_array_new_with_free_func(g_free);

@@ -37,6 +37,8 @@ typedef struct {
 	char *plugin_dir; /* NULL = caller's or installed default */
 	bool verify_hostname;
 	int max_chain_length;
+	unsigned cache_size;  /* entries; 0 = no result cache */
+	unsigned cache_ttl;   /* seconds */
 	GPtrArray *endpoints; /* policy_endpoint*, after overrides */
 	GPtrArray *files;     /* char*: the files read, in order */
 	GHashTable *by_name;  /* endpoint name -> index in endpoints */

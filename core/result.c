@@ -18,6 +18,7 @@ tv_result *result_new(const char *endpoint, const char *host)
 {
 	tv_result *r = g_new0(tv_result, 1);
 
+	r->refcount = 1;
 	r->verdict = TV_VERDICT_REJECTED; /* start from deny */
 	r->endpoint = g_strdup(endpoint);
 	r->host = g_strdup(host);
@@ -26,9 +27,15 @@ tv_result *result_new(const char *endpoint, const char *host)
 	return r;
 }
 
+tv_result *result_ref(tv_result *r)
+{
+	g_atomic_int_inc(&r->refcount);
+	return r;
+}
+
 void tv_result_free(tv_result *r)
 {
-	if (r == NULL)
+	if (r == NULL || !g_atomic_int_dec_and_test(&r->refcount))
 		return;
 	g_free(r->message);
 	g_free(r->endpoint);

@@ -6,6 +6,7 @@
 #include "tlsverify/tlsverify.h"
 
 struct tv_result {
+	gint refcount; /* immutable once returned: the cache shares it */
 	tv_verdict verdict;
 	uint32_t reasons;
 	char *message;
@@ -16,6 +17,7 @@ struct tv_result {
 };
 
 tv_result *result_new(const char *endpoint, const char *host);
+tv_result *result_ref(tv_result *result);
 /* Appends a trace line; strings are copied. */
 void result_trace(tv_result *result, const char *plugin, const char *control,
 		  const char *verdict, const char *action, uint32_t reasons,

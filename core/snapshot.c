@@ -2,6 +2,7 @@
 /* One immutable policy snapshot: endpoints with opened plugin steps. */
 #include "snapshot.h"
 
+#include "cache.h"
 #include "lint.h"
 
 #include <string.h>
@@ -32,6 +33,7 @@ static void snapshot_free(snapshot *s)
 		g_ptr_array_unref(s->endpoints);
 	endpoint_free(s->fallback);
 	match_index_free(s->index);
+	cache_free(s->cache);
 	if (s->plugins)
 		g_hash_table_unref(s->plugins);
 	if (s->warnings)
@@ -67,7 +69,7 @@ static loaded_plugin *get_plugin(snapshot *s, const char *name, GError **error)
 }
 
 static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
-		      const tv_settings *settings, gint *trust_generation,
+		      const tv_settings *settings, engine_shared *shared,
 		      GError **error)
 {
 	/* Built-in steps have no file:line; their caller says what they are. */
@@ -83,7 +85,8 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 		return false;
 	}
 	step->host.endpoint = endpoint;
-	step->host.trust_generation = trust_generation;
+	step->host.shared = shared;
+	step->host.stats = stats_registry_get(shared->stats, endpoint);
 	step->host.role = step->role;
 	if (settings != NULL)
 		((tv_settings *)settings)->warnings = s->warnings;
@@ -118,7 +121,7 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 }
 
 static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
-				    const char *name, gint *trust_generation,
+				    const char *name, engine_shared *shared,
 				    GError **error)
 {
 	snap_endpoint *e = g_new0(snap_endpoint, 1);
@@ -126,6 +129,7 @@ static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
 
 	e->def = def;
 	e->name = name;
+	e->stats = stats_registry_get(shared->stats, name);
 	e->verify_hostname = true;
 	e->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_close);
 	step->use = "system";
@@ -135,8 +139,7 @@ static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
 		settings_new(def ? def->file : SNAPSHOT_BUILTIN_NAME, "/",
 			     def ? def->line : 0);
 	g_ptr_array_add(e->steps, step);
-	if (!open_step(s, step, name, step->own_settings, trust_generation,
-		       error)) {
+	if (!open_step(s, step, name, step->own_settings, shared, error)) {
 		if (def != NULL)
 			g_prefix_error(error,
 				       "%s:%d: endpoint '%s': the chain that "
@@ -170,7 +173,7 @@ static bool endpoint_has_anchor(const policy_endpoint *def, void *data)
 /* Opens the endpoint's `client` step: a plugin that can present a
  * certificate (ABI 1.1 credentials). */
 static bool open_client(snapshot *s, snap_endpoint *e,
-			const policy_endpoint *def, gint *trust_generation,
+			const policy_endpoint *def, engine_shared *shared,
 			GError **error)
 {
 	const policy_step *ps = def->client;
@@ -183,8 +186,7 @@ static bool open_client(snapshot *s, snap_endpoint *e,
 	step->use = ps->use;
 	step->role = TV_ROLE_CLIENT;
 	e->client = step;
-	if (!open_step(s, step, def->name, ps->settings, trust_generation,
-		       error))
+	if (!open_step(s, step, def->name, ps->settings, shared, error))
 		return false;
 	if (loader_credentials_fn(step->plugin) == NULL) {
 		g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
@@ -197,30 +199,31 @@ static bool open_client(snapshot *s, snap_endpoint *e,
 }
 
 static bool build_endpoint(snapshot *s, const policy_endpoint *def,
-			   gint *trust_generation, GError **error)
+			   engine_shared *shared, GError **error)
 {
 	snap_endpoint *e;
 
 	if (def->steps == NULL) {
 		/* An insecure exception with no chain: once it lapses, the
 		 * built-in default applies. */
-		e = builtin_chain(s, def, def->name, trust_generation, error);
+		e = builtin_chain(s, def, def->name, shared, error);
 		if (e == NULL)
 			return false;
 		e->has_anchor = false; /* the endpoint itself declared none */
 		e->sni = def->sni;
 		g_ptr_array_add(s->endpoints, e);
-		return open_client(s, e, def, trust_generation, error);
+		return open_client(s, e, def, shared, error);
 	}
 
 	e = g_new0(snap_endpoint, 1);
 	e->def = def;
 	e->name = def->name;
+	e->stats = stats_registry_get(shared->stats, def->name);
 	e->verify_hostname = policy_endpoint_verifies_hostname(s->policy, def);
 	e->sni = def->sni;
 	e->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_close);
 	g_ptr_array_add(s->endpoints, e);
-	if (!open_client(s, e, def, trust_generation, error))
+	if (!open_client(s, e, def, shared, error))
 		return false;
 
 	for (unsigned i = 0; i < def->steps->len; i++) {
@@ -231,8 +234,7 @@ static bool build_endpoint(snapshot *s, const policy_endpoint *def,
 		step->use = ps->use;
 		step->control = ps->control;
 		g_ptr_array_add(e->steps, step);
-		if (!open_step(s, step, def->name, ps->settings,
-			       trust_generation, error))
+		if (!open_step(s, step, def->name, ps->settings, shared, error))
 			return false;
 		if ((step->plugin->ops->caps & TV_PLUGIN_CAP_TRUST_ANCHOR) &&
 		    step->control != CONTROL_OPTIONAL)
@@ -271,12 +273,13 @@ static bool index_endpoint(snapshot *s, snap_endpoint *e, GError **error)
 }
 
 snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
-		       gint *trust_generation, GError **error)
+		       engine_shared *shared, GError **error)
 {
 	snapshot *s = g_new0(snapshot, 1);
 	bool has_any = false;
 
 	s->refcount = 1;
+	s->shared = shared;
 	s->plugins = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					   (GDestroyNotify)loaded_plugin_free);
 	s->endpoints =
@@ -296,8 +299,8 @@ snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
 		goto fail;
 
 	for (unsigned i = 0; i < s->policy->endpoints->len; i++)
-		if (!build_endpoint(s, s->policy->endpoints->pdata[i],
-				    trust_generation, error))
+		if (!build_endpoint(s, s->policy->endpoints->pdata[i], shared,
+				    error))
 			goto fail;
 	/* Protected-endpoint rules first: their message says what is wrong
 	 * with an exception for an official host better than "already
@@ -317,10 +320,13 @@ snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
 	}
 	if (!has_any) {
 		s->fallback = builtin_chain(s, NULL, SNAPSHOT_BUILTIN_NAME,
-					    trust_generation, error);
+					    shared, error);
 		if (s->fallback == NULL)
 			goto fail;
 	}
+	if (s->policy->cache_size > 0)
+		s->cache =
+			cache_new(s->policy->cache_size, s->policy->cache_ttl);
 	lint_snapshot(s, s->warnings);
 	return s;
 fail:

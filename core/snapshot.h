@@ -6,11 +6,21 @@
 #include "loader.h"
 #include "match.h"
 #include "policy.h"
+#include "stats.h"
+
+/* What snapshots and plugin hosts share with their engine. */
+typedef struct {
+	gint trust_generation; /* bumped on reload and trust change */
+	stats_registry *stats;
+} engine_shared;
+
+typedef struct cache cache;
 
 struct tv_host {
 	tv_role role;
-	const char *endpoint;	/* borrowed from the snapshot */
-	gint *trust_generation; /* the engine's; bumped on trust change */
+	const char *endpoint; /* borrowed from the snapshot */
+	engine_shared *shared;
+	endpoint_stats *stats; /* the endpoint's counters */
 };
 
 typedef struct {
@@ -33,7 +43,8 @@ typedef struct {
 	bool verify_hostname;
 	bool has_anchor;
 	snap_step *client; /* the endpoint's `client`, NULL when none */
-	const char *sni;   /* borrowed from the policy, NULL = the host */
+	endpoint_stats *stats;
+	const char *sni; /* borrowed from the policy, NULL = the host */
 } snap_endpoint;
 
 typedef struct {
@@ -46,6 +57,8 @@ typedef struct {
 	GPtrArray *warnings; /* char* */
 	char *plugin_dir;
 	int max_chain_length;
+	cache *cache; /* NULL when the policy turns caching off */
+	engine_shared *shared;
 } snapshot;
 
 #define SNAPSHOT_BUILTIN_NAME "(built-in)"
@@ -56,7 +69,7 @@ typedef struct {
  * Returns (transfer full, refcount 1) NULL with @error.
  */
 snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
-		       gint *trust_generation, GError **error);
+		       engine_shared *shared, GError **error);
 snapshot *snapshot_ref(snapshot *snap);
 void snapshot_unref(snapshot *snap);
 

@@ -6,7 +6,8 @@ core_unit_tests = \
 	tests/unit/test-policy \
 	tests/unit/test-engine \
 	tests/unit/test-basics \
-	tests/unit/test-chain
+	tests/unit/test-chain \
+	tests/unit/test-ops
 
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests)
@@ -34,3 +35,7 @@ tests_unit_test_basics_LDADD = $(unit_libs)
 tests_unit_test_chain_SOURCES = tests/unit/test-chain.c
 tests_unit_test_chain_CFLAGS = $(unit_cflags)
 tests_unit_test_chain_LDADD = $(unit_internal_libs)
+
+tests_unit_test_ops_SOURCES = tests/unit/test-ops.c
+tests_unit_test_ops_CFLAGS = $(unit_cflags)
+tests_unit_test_ops_LDADD = $(unit_libs)

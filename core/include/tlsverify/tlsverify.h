@@ -188,6 +188,8 @@ TV_API const tv_trace_entry *tv_result_get_trace_entry(const tv_result *result,
  * tlsverify(1) `verify --json`; free with g_free().
  */
 TV_API char *tv_result_to_json(const tv_result *result);
+/* Releases the caller's reference (results may be shared with the
+ * engine's cache; they never change once returned). */
 TV_API void tv_result_free(tv_result *result);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_result, tv_result_free)
@@ -237,6 +239,27 @@ TV_API bool tv_engine_verify(tv_engine *engine, const tv_request *request,
  * policy ("file:line: ..."); free with g_strfreev().
  */
 TV_API char **tv_engine_dup_warnings(tv_engine *engine);
+
+/**
+ * tv_engine_metrics:
+ * The engine's counters in the Prometheus text exposition format
+ * (metric names tlsverify_*, endpoint/verdict/reason/event labels, HELP
+ * and TYPE lines): verifications, rejections by reason, insecure skips,
+ * audit events (e.g. report-only pin mismatches), cache hits and misses,
+ * a latency histogram, each endpoint's earliest notAfter of the last
+ * chain seen, active insecure exceptions and the last reload.
+ * Returns: (transfer full) text; free with g_free().
+ */
+TV_API char *tv_engine_metrics(tv_engine *engine);
+
+/**
+ * tv_engine_status:
+ * The policy in force and its state as one JSON object: directories,
+ * every endpoint (hosts, chain, exception, counters, last chain expiry),
+ * the last reload and the lint warnings.
+ * Returns: (transfer full) JSON text; free with g_free().
+ */
+TV_API char *tv_engine_status(tv_engine *engine);
 
 /* Returns: (transfer none): the plugin directory in use. */
 TV_API const char *tv_engine_get_plugin_dir(const tv_engine *engine);
