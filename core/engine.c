@@ -132,6 +132,37 @@ char **tv_engine_dup_warnings(tv_engine *e)
 	return out;
 }
 
+static void probe_target_free(tv_probe_target *t)
+{
+	g_free(t->endpoint);
+	g_free(t->host);
+	g_free(t);
+}
+
+GPtrArray *tv_engine_dup_probe_targets(tv_engine *e)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)probe_target_free);
+	snapshot *s;
+
+	g_return_val_if_fail(e != NULL, out);
+	s = engine_acquire(e);
+	for (unsigned i = 0; i < s->policy->endpoints->len; i++) {
+		const policy_endpoint *def = s->policy->endpoints->pdata[i];
+		tv_probe_target *t;
+
+		if (def->probe == NULL)
+			continue;
+		t = g_new0(tv_probe_target, 1);
+		t->endpoint = g_strdup(def->name);
+		t->host = g_strdup(def->probe->name);
+		t->port = def->probe->port;
+		g_ptr_array_add(out, t);
+	}
+	snapshot_unref(s);
+	return out;
+}
+
 const char *tv_engine_get_plugin_dir(const tv_engine *e)
 {
 	g_return_val_if_fail(e != NULL, NULL);

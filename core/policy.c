@@ -220,6 +220,7 @@ void policy_endpoint_free(policy_endpoint *e)
 	g_strfreev(e->match_names);
 	g_free(e->sni);
 	step_free(e->client);
+	host_pattern_free(e->probe);
 	g_free(e->reason);
 	g_free(e->owner);
 	g_free(e);
@@ -480,10 +481,22 @@ static bool parse_endpoint(const source *src, const config_setting_t *g,
 			if (!parse_client(src, s, &e->client, error))
 				return false;
 		} else if (strcmp(key, "probe") == 0) {
-			return fail_at(error, src, s,
-				       "key '%s' is not supported by this "
-				       "version of tlsverify",
-				       key);
+			g_autoptr(GError) local = NULL;
+
+			if (!get_string(src, s, &text, error))
+				return false;
+			e->probe = host_pattern_parse(text, &local);
+			if (e->probe == NULL ||
+			    e->probe->kind != PATTERN_EXACT) {
+				g_clear_pointer(&e->probe, host_pattern_free);
+				return fail_at(error, src, s,
+					       "probe '%s' must be host or "
+					       "host:port (one peer to "
+					       "connect to)",
+					       text);
+			}
+			if (e->probe->port == 0)
+				e->probe->port = 443;
 		} else {
 			return fail_at(error, src, s,
 				       "unknown endpoint key '%s'", key);

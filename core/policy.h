@@ -26,6 +26,7 @@ typedef struct {
 	char **match_names;  /* NULL = the request host */
 	char *sni;
 	policy_step *client; /* the `client` step: control unused */
+	host_pattern *probe; /* `probe = "host:port"`, exact, port set */
 	bool insecure;
 	char *reason;
 	char *owner;

@@ -102,12 +102,12 @@ static void test_metrics_and_cache(void)
 	metrics = tv_engine_metrics(e);
 	CU_ASSERT_TRUE(has_line(
 		metrics, "# TYPE tlsverify_verifications_total counter"));
-	CU_ASSERT_TRUE(
-		has_line(metrics, "tlsverify_verifications_total{endpoint="
-				  "\"t\",verdict=\"trusted\"} 2"));
-	CU_ASSERT_TRUE(
-		has_line(metrics, "tlsverify_verifications_total{endpoint="
-				  "\"t\",verdict=\"rejected\"} 1"));
+	CU_ASSERT_TRUE(has_line(metrics,
+				"tlsverify_verifications_total{endpoint="
+				"\"t\",verdict=\"trusted\"} 2"));
+	CU_ASSERT_TRUE(has_line(metrics,
+				"tlsverify_verifications_total{endpoint="
+				"\"t\",verdict=\"rejected\"} 1"));
 	CU_ASSERT_TRUE(has_line(metrics, "tlsverify_rejections_total{endpoint="
 					 "\"t\",reason=\"name-mismatch\"} 1"));
 	CU_ASSERT_TRUE(has_line(
@@ -185,9 +185,9 @@ static void test_audit_rate_limited_but_counted(void)
 	CU_ASSERT_EQUAL(audit_lines, 1);
 	/* ...but every one is counted. */
 	metrics = tv_engine_metrics(e);
-	CU_ASSERT_TRUE(
-		has_line(metrics, "tlsverify_audit_events_total{endpoint="
-				  "\"dev\",event=\"insecure-skip\"} 5"));
+	CU_ASSERT_TRUE(has_line(metrics,
+				"tlsverify_audit_events_total{endpoint="
+				"\"dev\",event=\"insecure-skip\"} 5"));
 	CU_ASSERT_TRUE(has_line(
 		metrics, "tlsverify_insecure_skips_total{endpoint=\"dev\"} 5"));
 }

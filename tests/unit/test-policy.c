@@ -108,10 +108,10 @@ static const struct {
 	 "endpoints = ( { name = \"a\"; hosts = [\"a.test\"]; chain = ();\n"
 	 " client = { use = \"mock\";\n control = \"required\"; }; } );\n",
 	 "@:3: client takes no 'control'"},
-	{"unsupported-probe",
+	{"bad-probe",
 	 "endpoints = ( { name = \"a\"; hosts = [\"a.test\"]; chain = ();\n"
-	 " probe = \"a.test:443\"; } );\n",
-	 "@:2: key 'probe' is not supported"},
+	 " probe = \"*.a.test:443\"; } );\n",
+	 "@:2: probe '*.a.test:443' must be host or host:port"},
 	{"unknown-plugin",
 	 "endpoints = ( { name = \"a\"; hosts = [\"a.test\"]; chain = (\n"
 	 " { use = \"nosuch\"; control = \"required\"; } ); } );\n",

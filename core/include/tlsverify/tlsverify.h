@@ -261,6 +261,21 @@ TV_API char *tv_engine_metrics(tv_engine *engine);
  */
 TV_API char *tv_engine_status(tv_engine *engine);
 
+/* One `probe = "host:port"` of the policy. */
+typedef struct {
+	char *endpoint;
+	char *host;
+	uint16_t port;
+} tv_probe_target;
+
+/**
+ * tv_engine_dup_probe_targets:
+ * Returns: (transfer full) (element-type tv_probe_target): the probe
+ * targets of the policy in force, in policy order; free with
+ * g_ptr_array_unref().
+ */
+TV_API GPtrArray *tv_engine_dup_probe_targets(tv_engine *engine);
+
 /* Returns: (transfer none): the plugin directory in use. */
 TV_API const char *tv_engine_get_plugin_dir(const tv_engine *engine);
 
