@@ -8,5 +8,13 @@ EXTRA_DIST += bench/run-bench.sh
 
 bench: all
 	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
-		$(SHELL) $(top_srcdir)/bench/run-bench.sh
+		$(SHELL) $(top_srcdir)/bench/run-bench.sh && \
+	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
+		$(SHELL) $(top_srcdir)/bench/run-bench-ops.sh
 .PHONY: bench
+
+noinst_PROGRAMS += bench/bench-ops
+bench_bench_ops_SOURCES = bench/bench-ops.c
+bench_bench_ops_CFLAGS = $(AM_CFLAGS)
+bench_bench_ops_LDADD = core/libtlsverify.la $(GLIB_LIBS) $(GNUTLS_LIBS)
+EXTRA_DIST += bench/run-bench-ops.sh
