@@ -62,6 +62,13 @@ tv_client_cert *(*loader_credentials_fn(const loaded_plugin *p))(
 	return p->ops->credentials;
 }
 
+void (*loader_describe_fn(const loaded_plugin *p))(void *, tv_describe *)
+{
+	if (p->ops->abi_minor < 2)
+		return NULL;
+	return p->ops->describe;
+}
+
 static bool check_ops(const tv_plugin_ops *ops, const char *name,
 		      const char *path, GError **error)
 {

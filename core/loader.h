@@ -33,4 +33,7 @@ tv_client_cert *(*loader_credentials_fn(const loaded_plugin *plugin))(
 	void *, const tv_request *);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(loaded_plugin, loaded_plugin_free)
 
+/* The plugin's describe member, NULL when absent or before ABI 1.2. */
+void (*loader_describe_fn(const loaded_plugin *plugin))(void *, tv_describe *);
+
 #endif

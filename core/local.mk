@@ -13,6 +13,7 @@ core_sources = \
 	core/checks.c core/checks.h \
 	core/client-cert.c \
 	core/combine.c core/combine.h \
+	core/describe.c core/describe.h \
 	core/engine.c core/engine.h \
 	core/error.c \
 	core/gnutls-glue.c \

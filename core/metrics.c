@@ -2,6 +2,8 @@
 /* Prometheus text exposition of the engine's counters. */
 #include "engine.h"
 
+#include "describe.h"
+
 #include <string.h>
 
 /* Label values: backslash, double quote and newline are escaped. */
@@ -201,6 +203,49 @@ static void write_exceptions(GString *out, const snapshot *snap, gint64 now)
 	}
 }
 
+static void write_step_values(GString *out, const snap_endpoint *e,
+			      const snap_step *st, const char *step)
+{
+	g_autoptr(GPtrArray) items = describe_step(st);
+
+	for (unsigned i = 0; i < items->len; i++) {
+		const describe_item *it = items->pdata[i];
+
+		if (!it->is_int)
+			continue;
+		g_string_append(out, "tlsverify_plugin_value{endpoint=\"");
+		append_label(out, e->name);
+		g_string_append_printf(out, "\",step=\"%s\",plugin=\"", step);
+		append_label(out, st->use);
+		g_string_append_printf(out,
+				       "\",key=\"%s\"} %" G_GINT64_FORMAT "\n",
+				       it->key, (gint64)it->number);
+	}
+}
+
+/* What each plugin instance reports about itself (describe, ABI 1.2). */
+static void write_plugin_values(GString *out, const snapshot *snap)
+{
+	header(out, "tlsverify_plugin_value", "gauge",
+	       "State reported by each plugin instance (e.g. anchors), by "
+	       "endpoint, step (1-based, or client) and key.");
+	for (unsigned i = 0; i <= snap->endpoints->len; i++) {
+		const snap_endpoint *e = i < snap->endpoints->len
+						 ? snap->endpoints->pdata[i]
+						 : snap->fallback;
+		if (e == NULL)
+			continue;
+		for (unsigned k = 0; k < e->steps->len; k++) {
+			char step[16];
+
+			g_snprintf(step, sizeof(step), "%u", k + 1);
+			write_step_values(out, e, e->steps->pdata[k], step);
+		}
+		if (e->client != NULL)
+			write_step_values(out, e, e->client, "client");
+	}
+}
+
 char *tv_engine_metrics(tv_engine *e)
 {
 	GString *out = g_string_new(NULL);
@@ -218,6 +263,7 @@ char *tv_engine_metrics(tv_engine *e)
 
 	snap = engine_acquire(e);
 	write_exceptions(out, snap, now);
+	write_plugin_values(out, snap);
 	header(out, "tlsverify_endpoints", "gauge",
 	       "Endpoints in the policy in force.");
 	g_string_append_printf(out, "tlsverify_endpoints %u\n",

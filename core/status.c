@@ -2,6 +2,8 @@
 /* The policy in force and its state, as JSON for /status and operators. */
 #include "engine.h"
 
+#include "describe.h"
+
 #include <json-glib/json-glib.h>
 
 #define LOAD(x) ((gint64)atomic_load_explicit(&(x), memory_order_relaxed))
@@ -62,6 +64,22 @@ static void add_step(JsonBuilder *b, const snap_step *st, bool client)
 	if (st->def != NULL) {
 		json_builder_set_member_name(b, "location");
 		json_builder_add_string_value(b, st->def->settings->location);
+	}
+	{
+		g_autoptr(GPtrArray) items = describe_step(st);
+
+		json_builder_set_member_name(b, "state");
+		json_builder_begin_object(b);
+		for (unsigned i = 0; i < items->len; i++) {
+			const describe_item *it = items->pdata[i];
+
+			json_builder_set_member_name(b, it->key);
+			if (it->is_int)
+				json_builder_add_int_value(b, it->number);
+			else
+				json_builder_add_string_value(b, it->text);
+		}
+		json_builder_end_object(b);
 	}
 	json_builder_end_object(b);
 }

@@ -254,6 +254,15 @@ static void pem_close(void *state)
 	pem_state_free(state);
 }
 
+/* Read only: safe beside concurrent verify() calls. */
+static void pem_describe(void *state, tv_describe *out)
+{
+	const pem_state *st = state;
+
+	tv_describe_int(out, "anchors", st->anchors);
+	tv_describe_int(out, "crls", st->crls);
+}
+
 static const tv_plugin_ops pem_ops = {
 	.abi_major = TV_PLUGIN_ABI_MAJOR,
 	.abi_minor = TV_PLUGIN_ABI_MINOR,
@@ -263,6 +272,7 @@ static const tv_plugin_ops pem_ops = {
 	.open = pem_open,
 	.verify = pem_verify,
 	.close = pem_close,
+	.describe = pem_describe,
 };
 
 TV_API const tv_plugin_ops *tv_plugin_get_ops(void);

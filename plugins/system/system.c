@@ -150,6 +150,15 @@ static void system_close(void *state)
 	system_state_free(state);
 }
 
+/* Read only: safe beside concurrent verify() calls. */
+static void system_describe(void *state, tv_describe *out)
+{
+	const system_state *st = state;
+
+	tv_describe_int(out, "anchors", st->anchors);
+	tv_describe_int(out, "crls", st->crls);
+}
+
 static const tv_plugin_ops system_ops = {
 	.abi_major = TV_PLUGIN_ABI_MAJOR,
 	.abi_minor = TV_PLUGIN_ABI_MINOR,
@@ -159,6 +168,7 @@ static const tv_plugin_ops system_ops = {
 	.open = system_open,
 	.verify = system_verify,
 	.close = system_close,
+	.describe = system_describe,
 };
 
 TV_API const tv_plugin_ops *tv_plugin_get_ops(void);

@@ -121,6 +121,10 @@ static void test_metrics_and_cache(void)
 			 "seconds{endpoint=\"dev\",owner=\"ops\"} 4070908800"));
 	CU_ASSERT_TRUE(
 		has_line(metrics, "tlsverify_config_last_reload_success 1"));
+	/* Plugin instances describe themselves (the built-in system step). */
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		metrics, "tlsverify_plugin_value{endpoint=\"(built-in)\",step="
+			 "\"1\",plugin=\"system\",key=\"anchors\"} "));
 	/* 2030-01-01, the good chain's earliest notAfter. */
 	CU_ASSERT_PTR_NOT_NULL(
 		strstr(metrics, "tlsverify_chain_earliest_not_after_timestamp_"

@@ -23,7 +23,7 @@ G_BEGIN_DECLS
  * what the plugin's abi_minor declares.
  */
 #define TV_PLUGIN_ABI_MAJOR 1
-#define TV_PLUGIN_ABI_MINOR 1
+#define TV_PLUGIN_ABI_MINOR 2
 #define TV_PLUGIN_ENTRY "tv_plugin_get_ops"
 
 /* What a step concluded.  Start state is deny: IGNORE never becomes PASS. */
@@ -45,6 +45,7 @@ typedef struct tv_settings tv_settings;
 typedef struct tv_host tv_host;
 typedef struct tv_chain tv_chain;
 typedef struct tv_step_result tv_step_result;
+typedef struct tv_describe tv_describe;
 
 /*
  * A client certificate chain with its private key, shared by reference:
@@ -116,6 +117,16 @@ typedef struct tv_plugin_ops {
 	 * member: the plugin cannot be used as `client`.
 	 */
 	tv_client_cert *(*credentials)(void *state, const tv_request *request);
+
+	/* ABI 1.2 (read only when abi_minor >= 2) */
+
+	/*
+	 * describe: report the instance's state for metrics and status
+	 * (anchor count, trust version, staleness...) with tv_describe_*.
+	 * Called from any thread, concurrently with verify(): read only.
+	 * Optional (NULL).
+	 */
+	void (*describe)(void *state, tv_describe *out);
 } tv_plugin_ops;
 
 typedef const tv_plugin_ops *(*tv_plugin_get_ops_fn)(void);
@@ -238,6 +249,16 @@ TV_API tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 
 /* Maps GnuTLS verification status bits to tv_reason bits. */
 TV_API uint32_t tv_reasons_from_gnutls_status(unsigned status);
+
+/* ---- describe: a plugin instance's state ---------------------------- */
+
+/* A numeric value: becomes tlsverify_plugin_value{endpoint,step,plugin,
+ * key} in the metrics and "state": {key: value} in the status.  Keys are
+ * [a-z0-9_]+. */
+TV_API void tv_describe_int(tv_describe *out, const char *key, int64_t value);
+/* A text value: shown in the status only. */
+TV_API void tv_describe_string(tv_describe *out, const char *key,
+			       const char *value);
 
 /* ---- step result ----------------------------------------------------- */
 
