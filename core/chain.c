@@ -168,7 +168,9 @@ bool chain_build(tv_chain *c, const tv_request *req, int64_t time,
 	}
 
 	/* Path: leaf, then repeatedly the first unused certificate whose
-	 * subject is the current issuer (presented ones before the pool). */
+	 * subject is the current issuer (presented ones before the pool).
+	 * A self-signed root the peer sent ends the path, as no other
+	 * certificate carries its name. */
 	c->crts[0] = c->all[0];
 	c->ders[0] = c->all_ders[0];
 	c->len = 1;
@@ -176,8 +178,9 @@ bool chain_build(tv_chain *c, const tv_request *req, int64_t time,
 	for (size_t cur = 0;;) {
 		size_t next = n_total;
 
-		if (datum_equal(&names[cur].subject, &names[cur].issuer))
-			break; /* self-issued: the path cannot go higher */
+		/* A self-issued certificate (key rollover, RFC 5280 6.1) may
+		 * still have an issuer of the same name with another key;
+		 * used[] keeps a certificate from issuing itself. */
 		for (size_t j = 0; j < n_total; j++) {
 			if (!used[j] && datum_equal(&names[j].subject,
 						    &names[cur].issuer)) {
