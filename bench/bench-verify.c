@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Verifications per second: tlsverify's engine vs raw GnuTLS verify_crt2, same
- * chain, same run. */
+/* Verifications per second: tlsverify's engine (pem; pem + pin) vs raw GnuTLS
+ * verify_crt2, same chain, same run. */
 #include "tlsverify/tlsverify.h"
 
 #include <gnutls/gnutls.h>
@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#define ROUNDS 9
+#define ROUNDS 15
+/* Verifications per engine between switches inside a round. */
+#define CHUNK 10
 
 typedef struct {
 	gnutls_datum_t der[8];
@@ -18,7 +20,10 @@ typedef struct {
 	const char *host;
 	int64_t when;
 	gnutls_x509_trust_list_t list;
+	/* The same policy without and with a pin step after the pem step;
+	 * engine_pin is NULL when no pin policy was given. */
 	tv_engine *engine;
+	tv_engine *engine_pin;
 } bench;
 
 static double now_cpu(void)
@@ -54,7 +59,7 @@ static int raw_once(bench *b)
 	return status == 0;
 }
 
-static int engine_once(bench *b)
+static int engine_once(bench *b, tv_engine *engine)
 {
 	tv_request *r = tv_request_new(b->host, 443);
 	tv_result *res = NULL;
@@ -62,7 +67,7 @@ static int engine_once(bench *b)
 
 	for (unsigned i = 0; i < b->n; i++)
 		tv_request_add_der(r, b->der[i].data, b->der[i].size);
-	tv_engine_verify(b->engine, r, &res, NULL);
+	tv_engine_verify(engine, r, &res, NULL);
 	ok = res && tv_result_get_verdict(res) == TV_VERDICT_TRUSTED;
 	tv_result_free(res);
 	tv_request_free(r);
@@ -75,20 +80,87 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * One round of both engines: @batch verifications each, alternating every
+ * CHUNK (and which goes first), so that the machine's slow drifts hit both
+ * alike.  Seconds of thread CPU per verification in *@eng and *@pin.
+ */
+static void time_engines(bench *b, int batch, double *eng, double *pin)
+{
+	double te = 0, tp = 0;
+
+	for (int c = 0; c < batch / CHUNK; c++) {
+		tv_engine *first = c % 2 ? b->engine_pin : b->engine;
+		tv_engine *second = c % 2 ? b->engine : b->engine_pin;
+		double t0 = now_cpu(), t1, t2;
+
+		for (int i = 0; i < CHUNK; i++)
+			engine_once(b, first);
+		t1 = now_cpu();
+		for (int i = 0; i < CHUNK; i++)
+			engine_once(b, second);
+		t2 = now_cpu();
+		te += c % 2 ? t2 - t1 : t1 - t0;
+		tp += c % 2 ? t1 - t0 : t2 - t1;
+	}
+	*eng = te / (batch / CHUNK * CHUNK);
+	*pin = tp / (batch / CHUNK * CHUNK);
+}
+
+/* Seconds of thread CPU per verification over @batch runs of @engine. */
+static double time_engine(bench *b, tv_engine *engine, int batch)
+{
+	double t0 = now_cpu();
+
+	for (int i = 0; i < batch; i++)
+		engine_once(b, engine);
+	return (now_cpu() - t0) / batch;
+}
+
+/*
+ * The instruction-count mode (run under callgrind by run-bench.sh): @n
+ * verifications with each engine, in functions callgrind can collect by
+ * name.  Out of line and external, so that they keep their names.
+ */
+G_GNUC_NO_INLINE void ir_run_pem(bench *b, int n);
+G_GNUC_NO_INLINE void ir_run_pin(bench *b, int n);
+
+G_GNUC_NO_INLINE void ir_run_pem(bench *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		engine_once(b, b->engine);
+}
+
+G_GNUC_NO_INLINE void ir_run_pin(bench *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		engine_once(b, b->engine_pin);
+}
+
+static void print_row(const char *name, const double *sorted)
+{
+	printf("%-38s %10.1f %10.1f %12.0f\n", name, sorted[0] * 1e6,
+	       sorted[ROUNDS / 2] * 1e6, 1.0 / sorted[ROUNDS / 2]);
+}
+
 int main(int argc, char **argv)
 {
 	bench b = {0};
 	gnutls_datum_t pem;
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned n = 0;
-	double raw[ROUNDS], eng[ROUNDS];
+	double raw[ROUNDS], eng[ROUNDS], pin[ROUNDS], added[ROUNDS];
 	int batch = 300;
 	GError *error = NULL;
 
-	if (argc != 6) {
+	int ir_runs = 0;
+
+	if (argc == 8 && g_str_has_prefix(argv[7], "--ir="))
+		ir_runs = atoi(argv[7] + strlen("--ir="));
+	if (argc < 6 || argc > 8 || (argc == 8 && ir_runs <= 0)) {
 		fprintf(stderr,
 			"usage: %s CA.pem CHAIN.pem HOST CONF_DIR "
-			"PLUGIN_DIR\n",
+			"PLUGIN_DIR [PIN_CONF_DIR [--ir=N]]\n",
 			argv[0]);
 		return 2;
 	}
@@ -121,35 +193,69 @@ int main(int argc, char **argv)
 		fprintf(stderr, "engine: %s\n", error->message);
 		return 2;
 	}
-	if (!raw_once(&b) || !engine_once(&b)) {
+	if (argc >= 7) {
+		b.engine_pin = tv_engine_new(argv[6], argv[5], &error);
+		if (b.engine_pin == NULL) {
+			fprintf(stderr, "engine (pin): %s\n", error->message);
+			return 2;
+		}
+	}
+	if (!raw_once(&b) || !engine_once(&b, b.engine) ||
+	    (b.engine_pin != NULL && !engine_once(&b, b.engine_pin))) {
 		fprintf(stderr, "the chain does not verify: fix the setup\n");
 		return 1;
 	}
+	if (ir_runs > 0) {
+		ir_run_pem(&b, ir_runs);
+		ir_run_pin(&b, ir_runs);
+		batch = 0; /* no timed rounds: callgrind counts instructions */
+	}
 
-	/* Interleaved rounds: both contenders see the same machine noise. */
+	if (batch == 0)
+		goto out;
+	/*
+	 * Interleaved rounds: every contender sees the same machine noise.
+	 * The pin step's cost is the median of the per-round differences
+	 * between the two engines (see time_engines).
+	 */
 	for (int r = 0; r < ROUNDS; r++) {
 		double t0 = now_cpu();
 		for (int i = 0; i < batch; i++)
 			raw_once(&b);
-		double t1 = now_cpu();
-		for (int i = 0; i < batch; i++)
-			engine_once(&b);
-		double t2 = now_cpu();
-		raw[r] = (t1 - t0) / batch;
-		eng[r] = (t2 - t1) / batch;
+		raw[r] = (now_cpu() - t0) / batch;
+		if (b.engine_pin != NULL)
+			time_engines(&b, batch, &eng[r], &pin[r]);
+		else
+			eng[r] = time_engine(&b, b.engine, batch);
+		added[r] = b.engine_pin != NULL ? pin[r] - eng[r] : 0;
 	}
 	qsort(raw, ROUNDS, sizeof(double), cmp_double);
 	qsort(eng, ROUNDS, sizeof(double), cmp_double);
 	printf("%-38s %10s %10s %12s\n", "contender", "min us", "median us",
 	       "verifs/s");
-	printf("%-38s %10.1f %10.1f %12.0f\n", "raw GnuTLS import+verify_crt2",
-	       raw[0] * 1e6, raw[ROUNDS / 2] * 1e6, 1.0 / raw[ROUNDS / 2]);
-	printf("%-38s %10.1f %10.1f %12.0f\n", "tlsverify engine (pem step)",
-	       eng[0] * 1e6, eng[ROUNDS / 2] * 1e6, 1.0 / eng[ROUNDS / 2]);
+	print_row("raw GnuTLS import+verify_crt2", raw);
+	print_row("tlsverify engine (pem step)", eng);
+	if (b.engine_pin != NULL) {
+		qsort(pin, ROUNDS, sizeof(double), cmp_double);
+		qsort(added, ROUNDS, sizeof(double), cmp_double);
+		print_row("tlsverify engine (pem + pin steps)", pin);
+	}
 	printf("ratio engine/raw (median time): %.3f   (min: %.3f)\n",
 	       eng[ROUNDS / 2] / raw[ROUNDS / 2], eng[0] / raw[0]);
+	if (b.engine_pin != NULL) {
+		printf("pin step added: %.2f us per verification (median of "
+		       "per-round differences; range %.2f .. %.2f)\n",
+		       added[ROUNDS / 2] * 1e6, added[0] * 1e6,
+		       added[ROUNDS - 1] * 1e6);
+		printf("ratio engine+pin/engine (median time): %.4f   "
+		       "(min: %.4f)\n",
+		       pin[ROUNDS / 2] / eng[ROUNDS / 2], pin[0] / eng[0]);
+	}
 
+out:
 	tv_engine_free(b.engine);
+	if (b.engine_pin != NULL)
+		tv_engine_free(b.engine_pin);
 	gnutls_x509_trust_list_deinit(b.list, 1);
 	for (unsigned i = 0; i < b.n; i++)
 		gnutls_free(b.der[i].data);

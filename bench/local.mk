@@ -18,3 +18,15 @@ bench_bench_ops_SOURCES = bench/bench-ops.c
 bench_bench_ops_CFLAGS = $(AM_CFLAGS)
 bench_bench_ops_LDADD = core/libtlsverify.la $(GLIB_LIBS) $(GNUTLS_LIBS)
 EXTRA_DIST += bench/run-bench-ops.sh
+
+# Handshakes: the GnuTLS glue vs gnutls_session_set_verify_cert.
+noinst_PROGRAMS += bench/bench-handshake
+bench_bench_handshake_SOURCES = bench/bench-handshake.c
+bench_bench_handshake_CFLAGS = $(AM_CFLAGS)
+bench_bench_handshake_LDADD = core/libtlsverify.la $(GLIB_LIBS) $(GNUTLS_LIBS)
+EXTRA_DIST += bench/run-bench-handshake.sh
+bench: bench-handshake
+bench-handshake: all
+	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
+		$(SHELL) $(top_srcdir)/bench/run-bench-handshake.sh
+.PHONY: bench-handshake

@@ -17,6 +17,9 @@ static const struct {
 	{"check-config", cmd_check_config,
 	 "Load the policy, open its plugins and print lint warnings"},
 	{"plugins", cmd_plugins, "List the plugins in the plugin directory"},
+	{"pin", cmd_pin, "Print the sha256// pins of a chain, key or server"},
+	{"connect", cmd_connect,
+	 "Connect to a TLS server and verify it by the policy"},
 };
 
 static const char global_summary[] =

@@ -223,6 +223,7 @@ void step_result_clear(tv_step_result *r)
 	g_free(r->message);
 	r->message = NULL;
 	r->reasons = 0;
+	r->valid_until = 0;
 }
 
 /* ---- public accessors for plugins ------------------------------------ */
@@ -261,6 +262,14 @@ void tv_step_result_add_reasons(tv_step_result *r, uint32_t reasons)
 {
 	g_return_if_fail(r != NULL);
 	r->reasons |= reasons;
+}
+
+void tv_step_result_set_valid_until(tv_step_result *r, int64_t unix_time)
+{
+	g_return_if_fail(r != NULL);
+	if (unix_time > 0 &&
+	    (r->valid_until == 0 || unix_time < r->valid_until))
+		r->valid_until = unix_time;
 }
 
 void tv_step_result_set_message(tv_step_result *r, const char *format, ...)
@@ -358,6 +367,12 @@ bool tv_chain_get_spki(const tv_chain *c, size_t index, gnutls_datum_t *out)
 	if (index >= c->len)
 		return false;
 	return der_certificate_spki(&c->ders[index], out);
+}
+
+bool tv_chain_get_anchor_spki(const tv_chain *c, gnutls_datum_t *out)
+{
+	g_return_val_if_fail(c != NULL && out != NULL, false);
+	return c->anchor.data != NULL && der_certificate_spki(&c->anchor, out);
 }
 
 const gnutls_datum_t *tv_chain_get_anchor_der(const tv_chain *c)

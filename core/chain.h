@@ -29,6 +29,7 @@ struct tv_chain {
 struct tv_step_result {
 	uint32_t reasons;
 	char *message;
+	int64_t valid_until; /* 0 = no limit */
 };
 
 /*

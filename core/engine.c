@@ -180,6 +180,7 @@ typedef struct {
 	uint32_t ignored;    /* reasons of failures that did not count */
 	char *first_failure; /* message of the first counted failure */
 	char *first_ignored;
+	int64_t valid_until; /* earliest limit a step put on its verdict */
 } outcome;
 
 static char *format_time(int64_t t)
@@ -249,6 +250,9 @@ static void run_steps(const snap_endpoint *ep, const tv_request *req,
 		if (sr.message == NULL)
 			sr.message = g_strdup(step_verdict_to_string(v));
 
+		if (sr.valid_until > 0 &&
+		    (o->valid_until == 0 || sr.valid_until < o->valid_until))
+			o->valid_until = sr.valid_until;
 		action = combine_step(cs, i, st->control, v);
 		result_trace(r, st->use, control_to_string(st->control),
 			     step_verdict_to_string(v),
@@ -291,7 +295,7 @@ static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 {
 	tv_chain chain;
 	combine_state cs;
-	outcome o = {0, 0, NULL, NULL};
+	outcome o = {0, 0, NULL, NULL, 0};
 	uint32_t bad = 0, core_failed = 0;
 	g_autofree char *input_msg = NULL;
 	g_autofree char *core_first = NULL;
@@ -367,6 +371,9 @@ static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 	}
 	*not_after = chain.earliest_not_after;
 	*next_change = chain.next_change;
+	if (o.valid_until > 0 &&
+	    (*next_change == 0 || o.valid_until < *next_change))
+		*next_change = o.valid_until;
 	g_free(o.first_failure);
 	g_free(o.first_ignored);
 	chain_clear(&chain);

@@ -55,8 +55,19 @@ static int verify_peer(gnutls_session_t session)
 	tv_request_free(req);
 	tv_result_free(tvs->result);
 	tvs->result = r;
-	if (r == NULL || tv_result_get_verdict(r) != TV_VERDICT_TRUSTED)
+	if (r == NULL || tv_result_get_verdict(r) != TV_VERDICT_TRUSTED) {
+		/*
+		 * GnuTLS aborts the handshake on our error but tells the
+		 * peer nothing (the peer only sees the connection drop)
+		 * unless the application remembers
+		 * gnutls_alert_send_appropriate().  Send the fatal alert
+		 * the attach documents here, for every application; the
+		 * handshake fails whatever this returns.
+		 */
+		(void)gnutls_alert_send(session, GNUTLS_AL_FATAL,
+					GNUTLS_A_BAD_CERTIFICATE);
 		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@ static void setting_free(setting *s)
 	g_free(s->string);
 	g_strfreev(s->strv);
 	settings_free(s->group);
+	g_free(s->location);
 	g_free(s);
 }
 
@@ -44,6 +45,7 @@ setting *settings_add(tv_settings *settings, const char *key, setting_type type,
 	s->key = g_strdup(key);
 	s->type = type;
 	s->line = line;
+	s->location = g_strdup_printf("%s:%d", settings->file, line);
 	g_ptr_array_add(settings->items, s);
 	return s;
 }
@@ -271,11 +273,11 @@ bool tv_settings_get_time(const tv_settings *settings, const char *key,
 const char *tv_settings_get_location(const tv_settings *settings,
 				     const char *key)
 {
+	const setting *s;
+
 	g_return_val_if_fail(settings != NULL, NULL);
-	/* Per-key locations are formatted on demand into the setting's
-	 * string slot would be racy; the step location is stable. */
-	(void)key;
-	return settings->location;
+	s = key != NULL ? settings_lookup(settings, key) : NULL;
+	return s != NULL ? s->location : settings->location;
 }
 
 void tv_settings_set_error(const tv_settings *settings, const char *key,

@@ -25,6 +25,7 @@ typedef struct {
 	double real;
 	char **strv;
 	tv_settings *group;
+	char *location; /* "file:line" of this key */
 	bool read; /* set by accessors through a const pointer: see below */
 } setting;
 

@@ -11,6 +11,7 @@ AM_TESTS_ENVIRONMENT = \
 	TV_BUILD_PLUGIN_DIR='$(abs_top_builddir)/build-plugins' \
 	TV_MOCK_DIR='$(abs_top_builddir)/tests/mock/.libs' \
 	TV_FIXTURES='$(abs_top_builddir)/tests/tmp/pki' \
+	TV_PIN_FIXTURES='$(abs_top_builddir)/tests/tmp/pin-pki' \
 	TV_TMPDIR='$(abs_top_builddir)/tests/tmp' \
 	TV_CLI='$(abs_top_builddir)/cli/tlsverify' \
 	LD_LIBRARY_PATH='$(abs_top_builddir)/core/.libs' \
@@ -21,6 +22,13 @@ tests/tmp/pki.stamp: $(top_srcdir)/tests/fixtures/gen-pki.sh
 	$(AM_V_GEN)rm -rf tests/tmp/pki && mkdir -p tests/tmp && \
 	CERTTOOL='$(CERTTOOL)' $(SHELL) $(top_srcdir)/tests/fixtures/gen-pki.sh tests/tmp/pki && \
 	touch $@
+# The pinning tests' PKI (RSA, ECDSA and Ed25519 leaves, a spare key).
+check_DATA += tests/tmp/pin-pki.stamp
+tests/tmp/pin-pki.stamp: $(top_srcdir)/tests/fixtures/gen-pin-pki.sh
+	$(AM_V_GEN)rm -rf tests/tmp/pin-pki && mkdir -p tests/tmp && \
+	CERTTOOL='$(CERTTOOL)' $(SHELL) $(top_srcdir)/tests/fixtures/gen-pin-pki.sh tests/tmp/pin-pki && \
+	touch $@
+EXTRA_DIST += tests/fixtures/gen-pin-pki.sh
 EXTRA_DIST += tests/fixtures/gen-pki.sh tests/unit/tv-test.h \
 	tests/unit/tv-engine-test.h
 
@@ -40,3 +48,4 @@ include tests/integration/local.mk
 
 TESTS += tests/style/check-format.sh
 EXTRA_DIST += tests/style/check-format.sh
+include tests/unit/glue.mk

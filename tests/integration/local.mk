@@ -7,7 +7,11 @@ integration_tests = \
 	tests/integration/test-cli-config.sh \
 	tests/integration/test-cli-usage.sh \
 	tests/integration/test-cli-json.sh \
-	tests/integration/test-cli-served.sh
+	tests/integration/test-cli-served.sh \
+	tests/integration/test-pin.sh
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) tests/integration/lib.sh \
 	tests/integration/tls-server.sh
+# `tlsverify connect`, examples/https-get and a SoftHSM2 token against
+# openssl s_server (client PKI from tests/unit/glue.mk).
+integration_tests += tests/integration/test-connect.sh

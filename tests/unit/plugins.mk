@@ -4,7 +4,8 @@
 
 plugin_unit_tests = \
 	tests/unit/test-plugin-system \
-	tests/unit/test-plugin-pem
+	tests/unit/test-plugin-pem \
+	tests/unit/test-plugin-pin
 
 check_PROGRAMS += $(plugin_unit_tests)
 TESTS += $(plugin_unit_tests)
@@ -16,3 +17,14 @@ tests_unit_test_plugin_system_LDADD = $(unit_libs)
 tests_unit_test_plugin_pem_SOURCES = tests/unit/test-plugin-pem.c
 tests_unit_test_plugin_pem_CFLAGS = $(unit_cflags)
 tests_unit_test_plugin_pem_LDADD = $(unit_libs)
+
+tests_unit_test_plugin_pin_SOURCES = tests/unit/test-plugin-pin.c
+tests_unit_test_plugin_pin_CFLAGS = $(unit_cflags)
+tests_unit_test_plugin_pin_LDADD = $(unit_libs)
+
+# mtls: needs the client PKI of tests/unit/glue.mk (tests/tmp/mtls-pki).
+check_PROGRAMS += tests/unit/test-plugin-mtls
+TESTS += tests/unit/test-plugin-mtls
+tests_unit_test_plugin_mtls_SOURCES = tests/unit/test-plugin-mtls.c
+tests_unit_test_plugin_mtls_CFLAGS = $(unit_cflags)
+tests_unit_test_plugin_mtls_LDADD = $(unit_libs)

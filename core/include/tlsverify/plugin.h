@@ -226,6 +226,10 @@ TV_API bool tv_chain_get_spki(const tv_chain *chain, size_t index,
  * the top of the path is itself the trusted certificate.  (transfer none)
  */
 TV_API const gnutls_datum_t *tv_chain_get_anchor_der(const tv_chain *chain);
+/* The anchor's SubjectPublicKeyInfo sliced from its DER; false when there
+ * is no anchor (see tv_chain_get_anchor_der) or it does not parse. */
+TV_API bool tv_chain_get_anchor_spki(const tv_chain *chain,
+				     gnutls_datum_t *out);
 
 /* ---- trust-list helpers for anchor plugins --------------------------- */
 
@@ -265,6 +269,13 @@ TV_API void tv_describe_string(tv_describe *out, const char *key,
 /* Adds reason bits. */
 TV_API void tv_step_result_add_reasons(tv_step_result *result,
 				       uint32_t reasons);
+/*
+ * The verdict holds only until @unix_time (e.g. a pin set's `expires`):
+ * the engine's result cache keeps it no longer.  The earliest of all
+ * steps' limits applies.
+ */
+TV_API void tv_step_result_set_valid_until(tv_step_result *result,
+					   int64_t unix_time);
 /* Sets the one-line message shown in the trace (replaces any earlier). */
 TV_API void tv_step_result_set_message(tv_step_result *result,
 				       const char *format, ...)
