@@ -254,6 +254,11 @@ mtls_authz *mtls_authz_open(const tv_settings *settings, GError **error)
 	return g_steal_pointer(&a);
 }
 
+void mtls_authz_describe(const mtls_authz *a, tv_describe *out)
+{
+	tv_describe_int(out, "allowed_names", (int64_t)a->n);
+}
+
 /* The names a client certificate presents, as the SANs hold them. */
 typedef struct {
 	GPtrArray *dns;	   /* char* */

@@ -65,6 +65,11 @@ struct mtls_client {
 	file_sig loaded[N_WATCH];
 	file_sig failed[N_WATCH]; /* the state a reload already warned of */
 	bool has_failed;
+	/* For describe(): what is presented, and how reloads went. */
+	char *subject;
+	gint64 not_after;
+	gint64 reloads;
+	char *last_error;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -148,7 +153,9 @@ static bool read_file(const char *path, const char *what, bool secret,
 	int fd;
 
 	out->secret = secret;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the load; it
+	 * is refused as not a regular file below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int saved = errno;
 
@@ -989,11 +996,46 @@ void mtls_client_free(mtls_client *c)
 {
 	if (c == NULL)
 		return;
+	g_free(c->subject);
+	g_free(c->last_error);
 	tv_client_cert_unref(c->current);
 	sources_clear(&c->src);
 	g_free(c->location);
 	g_mutex_clear(&c->lock);
 	g_free(c);
+}
+
+/* Remembers the presented leaf's subject and expiry for describe(). */
+static void note_presented(mtls_client *c)
+{
+	gnutls_x509_crt_t crt = NULL;
+	unsigned n = 0;
+	gnutls_pcert_st *pcerts = tv_client_cert_get_pcerts(c->current, &n);
+
+	g_clear_pointer(&c->subject, g_free);
+	c->not_after = 0;
+	if (n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &pcerts[0].cert, GNUTLS_X509_FMT_DER) ==
+	    0) {
+		c->subject = dup_subject(crt);
+		c->not_after = gnutls_x509_crt_get_expiration_time(crt);
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+void mtls_client_describe(mtls_client *c, tv_describe *out)
+{
+	g_mutex_lock(&c->lock);
+	tv_describe_string(out, "certificate",
+			   c->subject ? c->subject : "(unreadable)");
+	/* The metric to alert on before the client certificate expires. */
+	tv_describe_int(out, "certificate_not_after", c->not_after);
+	tv_describe_int(out, "reloads", c->reloads);
+	tv_describe_int(out, "reload_failing", c->has_failed ? 1 : 0);
+	if (c->has_failed && c->last_error != NULL)
+		tv_describe_string(out, "reload_error", c->last_error);
+	g_mutex_unlock(&c->lock);
 }
 
 /* Servers check clientAuth when the certificate limits its purposes. */
@@ -1072,6 +1114,7 @@ mtls_client *mtls_client_open(const tv_settings *settings, GError **error)
 		return NULL;
 	}
 	warn_key_purpose(settings, c->current);
+	note_presented(c);
 	c->next_check = g_get_monotonic_time() + c->check_interval;
 	return g_steal_pointer(&c);
 }
@@ -1096,9 +1139,12 @@ static void client_maybe_reload(mtls_client *c)
 	if (fresh == NULL) {
 		memcpy(c->failed, built, sizeof(built));
 		c->has_failed = true;
-		g_warning("%s: key '%s': %s; still presenting the previous "
-			  "client certificate",
-			  c->location, key, error->message);
+		g_free(c->last_error);
+		c->last_error =
+			g_strdup_printf("key '%s': %s", key, error->message);
+		g_warning("%s: %s; still presenting the previous client "
+			  "certificate",
+			  c->location, c->last_error);
 		return;
 	}
 	for (int i = 0; i < N_WATCH; i++) {
@@ -1111,6 +1157,8 @@ static void client_maybe_reload(mtls_client *c)
 	c->current = fresh;
 	memcpy(c->loaded, built, sizeof(built));
 	c->has_failed = false;
+	c->reloads++;
+	note_presented(c);
 	g_info("%s: reloaded the client certificate (%s changed)", c->location,
 	       changed);
 }

@@ -73,6 +73,16 @@ static tv_client_cert *mtls_credentials(void *state, const tv_request *request)
 	return st != NULL ? mtls_client_get(st->client) : NULL;
 }
 
+static void mtls_describe(void *state, tv_describe *out)
+{
+	mtls_state *st = state;
+
+	if (st != NULL && st->client != NULL)
+		mtls_client_describe(st->client, out);
+	else if (st != NULL && st->authz != NULL)
+		mtls_authz_describe(st->authz, out);
+}
+
 static const tv_plugin_ops mtls_ops = {
 	.abi_major = TV_PLUGIN_ABI_MAJOR,
 	.abi_minor = TV_PLUGIN_ABI_MINOR,
@@ -84,6 +94,7 @@ static const tv_plugin_ops mtls_ops = {
 	.verify = mtls_verify,
 	.close = mtls_close,
 	.credentials = mtls_credentials,
+	.describe = mtls_describe,
 };
 
 TV_API const tv_plugin_ops *tv_plugin_get_ops(void)

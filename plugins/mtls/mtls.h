@@ -25,6 +25,10 @@ mtls_client *mtls_client_open(const tv_settings *settings, GError **error);
  */
 tv_client_cert *mtls_client_get(mtls_client *client);
 
+/* For status and metrics: the presented certificate (subject, expiry)
+ * and how reloads went.  Thread-safe. */
+void mtls_client_describe(mtls_client *client, tv_describe *out);
+
 void mtls_client_free(mtls_client *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mtls_client, mtls_client_free)
 
@@ -44,6 +48,8 @@ mtls_authz *mtls_authz_open(const tv_settings *settings, GError **error);
 tv_step_verdict mtls_authz_verify(const mtls_authz *authz,
 				  const tv_chain *chain,
 				  tv_step_result *result);
+
+void mtls_authz_describe(const mtls_authz *authz, tv_describe *out);
 
 void mtls_authz_free(mtls_authz *authz);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mtls_authz, mtls_authz_free)

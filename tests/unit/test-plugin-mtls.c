@@ -645,6 +645,36 @@ static void rename_over(const char *dir, const char *name, const char *from,
 	CU_ASSERT_FATAL(g_rename(tmp, dst) == 0);
 }
 
+/* Whether the metrics hold the client step's describe() value @key. */
+static bool has_value(tv_engine *engine, const char *key, int64_t value)
+{
+	g_autofree char *metrics = tv_engine_metrics(engine);
+	g_autofree char *line = g_strdup_printf(
+		"tlsverify_plugin_value{endpoint=\"ep\",step=\"client\","
+		"plugin=\"mtls\",key=\"%s\"} %" G_GINT64_FORMAT "\n",
+		key, (gint64)value);
+
+	if (strstr(metrics, line) == NULL)
+		fprintf(stderr, "\n  no '%s' in the metrics\n", line);
+	return strstr(metrics, line) != NULL;
+}
+
+/* The client certificate's expiry is a metric (2030-01-01T00:00:00Z). */
+static void test_describe(void)
+{
+	g_autofree char *ck = cert_key("client-good");
+	g_autofree char *settings = client_settings(ck);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(tv_engine) engine = engine_with(settings, &error);
+	g_autofree char *status = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(engine);
+	CU_ASSERT_TRUE(has_value(engine, "certificate_not_after", 1893456000));
+	CU_ASSERT_TRUE(has_value(engine, "reloads", 0));
+	status = tv_engine_status(engine);
+	CU_ASSERT_PTR_NOT_NULL(strstr(status, "CN=client-good"));
+}
+
 static tv_engine *reload_engine(const char *dir, const char *interval)
 {
 	g_autofree char *client = g_strdup_printf(
@@ -676,6 +706,9 @@ static void test_reload_rename_over(void)
 	rename_over(dir, "client.key", "client-billing.key", NULL, 0600);
 	CU_ASSERT_TRUE(presents(engine, "client-billing.pem"));
 
+	CU_ASSERT_TRUE(has_value(engine, "reloads", 1));
+	CU_ASSERT_TRUE(has_value(engine, "reload_failing", 0));
+
 	/* A bad new key keeps the last good pair, with one warning however
 	 * many handshakes see the bad state. */
 	warnings = g_atomic_int_get(&mtls_warnings);
@@ -683,6 +716,7 @@ static void test_reload_rename_over(void)
 	CU_ASSERT_TRUE(presents(engine, "client-billing.pem"));
 	CU_ASSERT_TRUE(presents(engine, "client-billing.pem"));
 	CU_ASSERT_EQUAL(g_atomic_int_get(&mtls_warnings), warnings + 1);
+	CU_ASSERT_TRUE(has_value(engine, "reload_failing", 1));
 
 	/* Half a rotation (new certificate, old key) is not served either. */
 	rename_over(dir, "client.key", "client-billing.key", NULL, 0600);
@@ -722,6 +756,7 @@ static CU_TestInfo client_tests[] = {
 	{"/mtls/load-pkcs8", test_load_pkcs8},
 	{"/mtls/load-pkcs12", test_load_pkcs12},
 	{"/mtls/load-relative-paths", test_load_relative},
+	{"/mtls/describe", test_describe},
 	{"/mtls/error/world-readable-key", test_world_readable_key},
 	{"/mtls/error/group-readable-password", test_group_readable_password},
 	CU_TEST_INFO_NULL,
