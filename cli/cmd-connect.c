@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `tlsverify connect`: a real TLS handshake verified by the policy. */
 #include "cli.h"
+#include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,180 +74,6 @@ static const cli_command_help connect_help = {
 		"     the server refuses the client certificate (or its "
 		"absence)",
 };
-
-/* ---- the TCP connection ------------------------------------------------- */
-
-/* Milliseconds left until @deadline (monotonic µs), 0 when past it. */
-static int remaining_ms(gint64 deadline)
-{
-	gint64 left = deadline - g_get_monotonic_time();
-
-	return left <= 0 ? 0 : (int)MIN((left + 999) / 1000, G_MAXINT);
-}
-
-/* Waits for @events on @fd until @deadline; false on timeout (errno
- * ETIMEDOUT) or a poll failure. */
-static bool wait_fd(int fd, short events, gint64 deadline)
-{
-	for (;;) {
-		struct pollfd p = {fd, events, 0};
-		int ms = remaining_ms(deadline);
-		int n;
-
-		if (ms == 0) {
-			errno = ETIMEDOUT;
-			return false;
-		}
-		n = poll(&p, 1, ms);
-		if (n > 0)
-			return true;
-		if (n < 0 && errno != EINTR)
-			return false;
-	}
-}
-
-/* One non-blocking connect, bounded by @deadline; the fd, or -1 and errno.
- */
-static int connect_one(const struct addrinfo *ai, gint64 deadline)
-{
-	socklen_t len = sizeof(int);
-	int fd, err = 0;
-
-	fd = socket(ai->ai_family,
-		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		return fd;
-	if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline)) {
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err == 0)
-			return fd;
-		errno = err;
-	}
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
-}
-
-static char *dup_address(const struct addrinfo *ai)
-{
-	char text[INET6_ADDRSTRLEN] = "";
-
-	if (ai->ai_family == AF_INET)
-		inet_ntop(AF_INET,
-			  &((const struct sockaddr_in *)ai->ai_addr)->sin_addr,
-			  text, sizeof(text));
-	else if (ai->ai_family == AF_INET6)
-		inet_ntop(
-			AF_INET6,
-			&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
-			text, sizeof(text));
-	return g_strdup(text);
-}
-
-/*
- * Resolves @host and connects to the first address that answers before
- * @deadline.  Returns the non-blocking fd and the address in @address, or
- * -1 with @error (TV_ERROR_IO) naming host, port and cause.
- */
-static int connect_host(const char *host, uint16_t port, gint64 deadline,
-			double timeout, char **address, GError **error)
-{
-	struct addrinfo hints = {0};
-	struct addrinfo *list = NULL;
-	char service[8];
-	int ret, fd = -1, err = 0;
-
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	g_snprintf(service, sizeof(service), "%u", (unsigned)port);
-	ret = getaddrinfo(host, service, &hints, &list);
-	if (ret != 0) {
-		g_set_error(error, TV_ERROR, TV_ERROR_IO,
-			    "cannot resolve '%s': %s", host,
-			    ret == EAI_SYSTEM ? g_strerror(errno)
-					      : gai_strerror(ret));
-		return -1;
-	}
-	for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
-		fd = connect_one(ai, deadline);
-		if (fd >= 0) {
-			*address = dup_address(ai);
-			break;
-		}
-		err = errno;
-		if (err == ETIMEDOUT)
-			break;
-	}
-	freeaddrinfo(list);
-	if (fd < 0 && err == ETIMEDOUT)
-		g_set_error(error, TV_ERROR, TV_ERROR_IO,
-			    "timed out after %g s connecting to %s port %u",
-			    timeout, host, (unsigned)port);
-	else if (fd < 0)
-		g_set_error(error, TV_ERROR, TV_ERROR_IO,
-			    "cannot connect to %s port %u: %s", host,
-			    (unsigned)port, g_strerror(err));
-	return fd;
-}
-
-/*
- * Closes @fd so that what we sent last (an alert, a close_notify) reaches
- * the server: closing a TCP socket with unread data in it (the rest of
- * the server's flight after an aborted handshake) sends a reset, which
- * can make the server's kernel drop our alert unread.  So: end our side,
- * then read and discard until the server closes or @deadline passes.
- */
-static void close_gracefully(int fd, gint64 deadline)
-{
-	char buf[4096];
-
-	shutdown(fd, SHUT_WR);
-	while (wait_fd(fd, POLLIN, deadline)) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			break;
-	}
-	close(fd);
-}
-
-/* ---- the TLS session ---------------------------------------------------- */
-
-typedef enum {
-	STEP_DONE,    /* the call returned @ret (0 or a fatal error) */
-	STEP_TIMEOUT, /* @deadline passed */
-} step_outcome;
-
-/* Runs gnutls_handshake or gnutls_bye on non-blocking @fd until it
- * finishes or @deadline passes. */
-static step_outcome run_bounded(gnutls_session_t s, int fd, bool bye,
-				gint64 deadline, int *ret)
-{
-	for (;;) {
-		*ret = bye ? gnutls_bye(s, GNUTLS_SHUT_RDWR)
-			   : gnutls_handshake(s);
-		if (*ret == 0 || gnutls_error_is_fatal(*ret))
-			return STEP_DONE;
-		if (remaining_ms(deadline) == 0)
-			return STEP_TIMEOUT;
-		if (*ret != GNUTLS_E_AGAIN && *ret != GNUTLS_E_INTERRUPTED)
-			continue; /* a warning alert: go on */
-		if (!wait_fd(fd,
-			     gnutls_record_get_direction(s) ? POLLOUT : POLLIN,
-			     deadline)) {
-			if (errno == ETIMEDOUT)
-				return STEP_TIMEOUT;
-			*ret = GNUTLS_E_PULL_ERROR;
-			return STEP_DONE;
-		}
-	}
-}
 
 /* What happened on the wire, for both output forms. */
 typedef struct {
@@ -723,7 +550,7 @@ int cmd_connect(cli_globals *globals, int argc, char **argv)
 	/* A server that hangs up first must not kill us on our write. */
 	signal(SIGPIPE, SIG_IGN);
 	deadline = g_get_monotonic_time() + (gint64)(timeout * G_USEC_PER_SEC);
-	fd = connect_host(host, port, deadline, timeout, &c.address, &error);
+	fd = cli_net_connect(host, port, deadline, timeout, &c.address, &error);
 	if (fd < 0) {
 		cli_error("%s", error->message);
 		return CLI_EXIT_ERROR;
@@ -752,7 +579,7 @@ int cmd_connect(cli_globals *globals, int argc, char **argv)
 	}
 	gnutls_transport_set_int(s, fd);
 
-	if (run_bounded(s, fd, false, deadline, &ret) == STEP_TIMEOUT) {
+	if (cli_net_run(s, fd, false, deadline, &ret) == CLI_NET_TIMEOUT) {
 		c.error = g_strdup_printf("timed out after %g s in the TLS "
 					  "handshake with %s port %u",
 					  timeout, host, (unsigned)port);
@@ -783,7 +610,7 @@ int cmd_connect(cli_globals *globals, int argc, char **argv)
 	 * handshake completed.
 	 */
 	if (c.handshake_done) {
-		if (run_bounded(s, fd, true, deadline, &ret) == STEP_DONE &&
+		if (cli_net_run(s, fd, true, deadline, &ret) == CLI_NET_DONE &&
 		    ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
 			c.error = dup_handshake_error(s, ret, &c);
 	}
@@ -809,7 +636,7 @@ int cmd_connect(cli_globals *globals, int argc, char **argv)
 		status = CLI_EXIT_OK;
 
 	gnutls_deinit(s);
-	close_gracefully(fd, deadline);
+	cli_net_close(fd, deadline);
 	connection_clear(&c);
 	return status;
 }

@@ -2,6 +2,7 @@
 /* Fetch the certificate chain a TLS server presents, without trusting it. */
 #include "cli.h"
 #include "fetch.h"
+#include "net.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -12,140 +13,24 @@
 
 #include <gnutls/gnutls.h>
 
-/* Milliseconds left until @deadline (monotonic µs), 0 when past it. */
-static int remaining_ms(gint64 deadline)
-{
-	gint64 left = deadline - g_get_monotonic_time();
-
-	if (left <= 0)
-		return 0;
-	return (int)MIN((left + 999) / 1000, G_MAXINT);
-}
-
-/*
- * Waits for @events on @fd until @deadline.  Returns true when ready;
- * false with @error on timeout or a poll failure.
- */
-static bool wait_fd(int fd, short events, gint64 deadline, const char *what,
-		    GError **error)
-{
-	for (;;) {
-		struct pollfd p = {fd, events, 0};
-		int ms = remaining_ms(deadline);
-		int n;
-
-		if (ms == 0) {
-			g_set_error(error, TV_ERROR, TV_ERROR_IO,
-				    "%s: timed out", what);
-			return false;
-		}
-		n = poll(&p, 1, ms);
-		if (n > 0)
-			return true;
-		if (n < 0 && errno != EINTR) {
-			g_set_error(error, TV_ERROR, TV_ERROR_IO, "%s: %s",
-				    what, g_strerror(errno));
-			return false;
-		}
-	}
-}
-
-/* One non-blocking connect to @ai, bounded by @deadline; the fd or -1. */
-static int connect_one(const struct addrinfo *ai, gint64 deadline,
-		       GError **error)
-{
-	int fd, err = 0;
-	socklen_t len = sizeof(err);
-
-	fd = socket(ai->ai_family,
-		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-	if (fd < 0) {
-		g_set_error(error, TV_ERROR, TV_ERROR_IO, "socket: %s",
-			    g_strerror(errno));
-		return -1;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		return fd;
-	if (errno != EINPROGRESS) {
-		g_set_error(error, TV_ERROR, TV_ERROR_IO, "connect: %s",
-			    g_strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!wait_fd(fd, POLLOUT, deadline, "connect", error)) {
-		close(fd);
-		return -1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err != 0) {
-		g_set_error(error, TV_ERROR, TV_ERROR_IO, "connect: %s",
-			    g_strerror(err));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Tries each address of @host in turn; the first that connects wins. */
-static int connect_host(const char *host, uint16_t port, gint64 deadline,
-			GError **error)
-{
-	struct addrinfo hints = {0};
-	struct addrinfo *list = NULL;
-	g_autoptr(GError) last = NULL;
-	char service[8];
-	int ret, fd = -1;
-
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	g_snprintf(service, sizeof(service), "%u", (unsigned)port);
-	ret = getaddrinfo(host, service, &hints, &list);
-	if (ret != 0) {
-		g_set_error(error, TV_ERROR, TV_ERROR_IO,
-			    "cannot resolve %s: %s", host, gai_strerror(ret));
-		return -1;
-	}
-	for (const struct addrinfo *ai = list; ai != NULL && fd < 0;
-	     ai = ai->ai_next) {
-		g_clear_error(&last);
-		fd = connect_one(ai, deadline, &last);
-	}
-	freeaddrinfo(list);
-	if (fd < 0) {
-		if (last == NULL)
-			g_set_error(error, TV_ERROR, TV_ERROR_IO,
-				    "%s: no address", host);
-		else
-			g_propagate_error(error, g_steal_pointer(&last));
-		g_prefix_error(error, "%s port %u: ", host, (unsigned)port);
-	}
-	return fd;
-}
-
 /* Runs the handshake on the non-blocking @fd, bounded by @deadline. */
 static bool handshake(gnutls_session_t session, int fd, gint64 deadline,
 		      GError **error)
 {
-	for (;;) {
-		int ret = gnutls_handshake(session);
-		short events;
+	int ret = 0;
 
-		if (ret == GNUTLS_E_SUCCESS)
-			return true;
-		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED &&
-		    gnutls_error_is_fatal(ret)) {
-			g_set_error(error, TV_ERROR, TV_ERROR_IO,
-				    "TLS handshake: %s", gnutls_strerror(ret));
-			return false;
-		}
-		events =
-			gnutls_record_get_direction(session) ? POLLOUT : POLLIN;
-		if (!wait_fd(fd, events, deadline, "TLS handshake", error))
-			return false;
+	if (cli_net_run(session, fd, false, deadline, &ret) ==
+	    CLI_NET_TIMEOUT) {
+		g_set_error(error, TV_ERROR, TV_ERROR_IO,
+			    "TLS handshake: timed out");
+		return false;
 	}
+	if (ret < 0) {
+		g_set_error(error, TV_ERROR, TV_ERROR_IO, "TLS handshake: %s",
+			    gnutls_strerror(ret));
+		return false;
+	}
+	return true;
 }
 
 /* Copies the peer's certificates out of @session. */
@@ -176,6 +61,7 @@ bool cli_fetch_chain(const char *host, uint16_t port, const char *sni,
 	gnutls_certificate_credentials_t creds = NULL;
 	gnutls_session_t session = NULL;
 	const char *name = sni;
+	g_autofree char *address = NULL;
 	bool ok = false;
 	int fd, ret;
 
@@ -184,7 +70,8 @@ bool cli_fetch_chain(const char *host, uint16_t port, const char *sni,
 	deadline = g_get_monotonic_time() +
 		   (gint64)MAX(timeout_s, 1u) * G_USEC_PER_SEC;
 
-	fd = connect_host(host, port, deadline, error);
+	fd = cli_net_connect(host, port, deadline, (double)MAX(timeout_s, 1u),
+			     &address, error);
 	if (fd < 0)
 		return false;
 

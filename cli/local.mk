@@ -11,7 +11,7 @@ cli_tlsverify_SOURCES = \
 cli_tlsverify_CFLAGS = $(AM_CFLAGS)
 cli_tlsverify_LDADD = core/libtlsverify.la $(GLIB_LIBS) $(GNUTLS_LIBS)
 # `tlsverify pin`, and the chain fetcher (cli/fetch.h) other commands share.
-cli_tlsverify_SOURCES += cli/cmd-pin.c cli/fetch.c cli/fetch.h
+cli_tlsverify_SOURCES += cli/cmd-pin.c cli/fetch.c cli/fetch.h cli/net.c cli/net.h
 cli_tlsverify_CFLAGS += $(JSON_GLIB_CFLAGS)
 cli_tlsverify_LDADD += $(JSON_GLIB_LIBS)
 # `tlsverify connect`: a real handshake through tv_session_attach.

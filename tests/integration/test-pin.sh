@@ -303,7 +303,7 @@ if srv_start; then
 	srv_stop
 	tv_run pin --timeout 5 "127.0.0.1:$srv_port"
 	tv_check_err "pin against a closed port: exit 2" 2 \
-		"127\\.0\\.0\\.1 port $srv_port: connect: "
+		"cannot connect to 127\\.0\\.0\\.1 port $srv_port: "
 else
 	tv_result "openssl s_server on 127.0.0.1" \
 		"did not start: $(tail -n 3 "$srv_log")"
