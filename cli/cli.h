@@ -33,6 +33,7 @@ int cmd_check_config(cli_globals *globals, int argc, char **argv);
 int cmd_plugins(cli_globals *globals, int argc, char **argv);
 int cmd_pin(cli_globals *globals, int argc, char **argv);
 int cmd_connect(cli_globals *globals, int argc, char **argv);
+int cmd_probe(cli_globals *globals, int argc, char **argv);
 
 /* ---- main.c: option handling shared by the subcommands --------------- */
 

@@ -16,3 +16,7 @@ cli_tlsverify_CFLAGS += $(JSON_GLIB_CFLAGS)
 cli_tlsverify_LDADD += $(JSON_GLIB_LIBS)
 # `tlsverify connect`: a real handshake through tv_session_attach.
 cli_tlsverify_SOURCES += cli/cmd-connect.c
+# `tlsverify probe`: an HTTP server (libsoup) for /metrics and /status.
+cli_tlsverify_SOURCES += cli/cmd-probe.c
+cli_tlsverify_CFLAGS += $(SOUP_CFLAGS)
+cli_tlsverify_LDADD += $(SOUP_LIBS)

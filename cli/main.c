@@ -20,6 +20,8 @@ static const struct {
 	{"pin", cmd_pin, "Print the sha256// pins of a chain, key or server"},
 	{"connect", cmd_connect,
 	 "Connect to a TLS server and verify it by the policy"},
+	{"probe", cmd_probe,
+	 "Probe the policy's endpoints and serve /metrics and /status"},
 };
 
 static const char global_summary[] =

@@ -8,7 +8,8 @@ integration_tests = \
 	tests/integration/test-cli-usage.sh \
 	tests/integration/test-cli-json.sh \
 	tests/integration/test-cli-served.sh \
-	tests/integration/test-pin.sh
+	tests/integration/test-pin.sh \
+	tests/integration/test-probe.sh
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) tests/integration/lib.sh \
 	tests/integration/tls-server.sh
