@@ -39,6 +39,13 @@ enum {
 	/* The step establishes trust from anchors (system, pem, discovery).
 	 * A protected endpoint's chain must have one. */
 	TV_PLUGIN_CAP_TRUST_ANCHOR = 1u << 0,
+	/* The instance depends only on its settings and the files they name
+	 * (read through tv_settings_get_path/pathv): a reload whose step has
+	 * the same settings, endpoint and role, and whose files are unchanged
+	 * (size, mtime, inode; a directory's entries too), keeps the opened
+	 * instance instead of opening a new one.  Leave it unset when open()
+	 * reads anything else (the OS trust store, the network). */
+	TV_PLUGIN_CAP_KEEP_ON_RELOAD = 1u << 1,
 };
 
 typedef struct tv_settings tv_settings;
