@@ -23,7 +23,7 @@ tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 	e = g_new0(tv_engine, 1);
 	e->shared.stats = stats_registry_new();
-	s = snapshot_new(conf_dir, plugin_dir, &e->shared, error);
+	s = snapshot_new(conf_dir, plugin_dir, &e->shared, NULL, error);
 	if (s == NULL) {
 		stats_registry_free(e->shared.stats);
 		g_free(e);
@@ -88,7 +88,10 @@ bool tv_engine_reload(tv_engine *e, GError **error)
 
 	g_return_val_if_fail(e != NULL, false);
 	g_mutex_lock(&e->reload_lock);
-	fresh = snapshot_new(e->conf_dir, e->plugin_dir, &e->shared, &local);
+	/* Only reloads swap `current`, and they hold reload_lock: the
+	 * running snapshot stays alive while the new one borrows from it. */
+	fresh = snapshot_new(e->conf_dir, e->plugin_dir, &e->shared, e->current,
+			     &local);
 	g_atomic_int_set(&e->last_reload_ok, fresh != NULL);
 	e->last_reload_time = g_get_real_time() / G_USEC_PER_SEC;
 	if (fresh == NULL) {

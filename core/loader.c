@@ -43,9 +43,23 @@ bool loader_check_dir(const char *dir, GError **error)
 	return true;
 }
 
+bool loader_path_is(const loaded_plugin *p, const char *dir, const char *name)
+{
+	g_autofree char *file = g_strconcat(name, ".so", NULL);
+	g_autofree char *path = g_build_filename(dir, file, NULL);
+
+	return strcmp(p->path, path) == 0;
+}
+
+loaded_plugin *loaded_plugin_ref(loaded_plugin *p)
+{
+	g_atomic_int_inc(&p->refcount);
+	return p;
+}
+
 void loaded_plugin_free(loaded_plugin *p)
 {
-	if (p == NULL)
+	if (p == NULL || !g_atomic_int_dec_and_test(&p->refcount))
 		return;
 	if (p->handle != NULL)
 		dlclose(p->handle);
@@ -121,6 +135,7 @@ loaded_plugin *loader_load(const char *dir, const char *name, GError **error)
 		return NULL;
 	}
 	p = g_new0(loaded_plugin, 1);
+	p->refcount = 1;
 	p->name = g_strdup(name);
 	{
 		g_autofree char *file = g_strconcat(name, ".so", NULL);

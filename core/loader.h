@@ -6,6 +6,7 @@
 #include "tlsverify/plugin.h"
 
 typedef struct {
+	gint refcount; /* the snapshots and instances using it */
 	char *name;
 	char *path;
 	void *handle;
@@ -25,6 +26,11 @@ bool loader_check_dir(const char *dir, GError **error);
  * full) NULL with @error (TV_ERROR_PLUGIN).
  */
 loaded_plugin *loader_load(const char *dir, const char *name, GError **error);
+loaded_plugin *loaded_plugin_ref(loaded_plugin *plugin);
+/* Whether @plugin was loaded from @dir/@name.so. */
+bool loader_path_is(const loaded_plugin *plugin, const char *dir,
+		    const char *name);
+/* Drops a reference; the last one closes the shared object. */
 void loaded_plugin_free(loaded_plugin *plugin);
 
 /* The plugin's credentials member, NULL when it has none or predates

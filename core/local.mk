@@ -18,6 +18,7 @@ core_sources = \
 	core/error.c \
 	core/gnutls-glue.c \
 	core/hostname.c core/hostname.h \
+	core/instance.c core/instance.h \
 	core/lint.c core/lint.h \
 	core/loader.c core/loader.h \
 	core/match.c core/match.h \

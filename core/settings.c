@@ -18,6 +18,8 @@ tv_settings *settings_new(const char *file, const char *base_dir, int line)
 {
 	tv_settings *s = g_new0(tv_settings, 1);
 
+	s->refcount = 1;
+	s->paths = g_ptr_array_new_with_free_func(g_free);
 	s->file = g_strdup(file);
 	s->base_dir = g_strdup(base_dir);
 	s->line = line;
@@ -26,10 +28,17 @@ tv_settings *settings_new(const char *file, const char *base_dir, int line)
 	return s;
 }
 
+tv_settings *settings_ref(tv_settings *s)
+{
+	g_atomic_int_inc(&s->refcount);
+	return s;
+}
+
 void settings_free(tv_settings *s)
 {
-	if (s == NULL)
+	if (s == NULL || !g_atomic_int_dec_and_test(&s->refcount))
 		return;
+	g_ptr_array_unref(s->paths);
 	g_free(s->file);
 	g_free(s->base_dir);
 	g_free(s->location);
@@ -212,6 +221,7 @@ bool tv_settings_get_path(const tv_settings *settings, const char *key,
 		return false;
 	}
 	*out = resolve(settings, value);
+	g_ptr_array_add(settings->paths, g_strdup(*out));
 	return true;
 }
 
@@ -240,6 +250,7 @@ bool tv_settings_get_pathv(const tv_settings *settings, const char *key,
 		abs = resolve(settings, *v);
 		g_free(*v);
 		*v = abs;
+		g_ptr_array_add(settings->paths, g_strdup(abs));
 	}
 	*out = values;
 	return true;
@@ -345,4 +356,58 @@ bool settings_check_all_read(const tv_settings *settings, const char *plugin,
 		}
 	}
 	return true;
+}
+
+static void hash_settings(GChecksum *h, const tv_settings *settings)
+{
+	for (unsigned i = 0; i < settings->items->len; i++) {
+		const setting *it = settings->items->pdata[i];
+		char num[32];
+
+		g_checksum_update(h, (const guchar *)it->key, -1);
+		g_snprintf(num, sizeof(num), "|%d|", (int)it->type);
+		g_checksum_update(h, (const guchar *)num, -1);
+		switch (it->type) {
+		case SETTING_STRING:
+			g_checksum_update(h, (const guchar *)it->string, -1);
+			break;
+		case SETTING_BOOL:
+			g_checksum_update(
+				h, (const guchar *)(it->boolean ? "1" : "0"),
+				1);
+			break;
+		case SETTING_INT:
+			g_snprintf(num, sizeof(num), "%" G_GINT64_FORMAT,
+				   (gint64)it->integer);
+			g_checksum_update(h, (const guchar *)num, -1);
+			break;
+		case SETTING_FLOAT:
+			g_ascii_dtostr(num, sizeof(num), it->real);
+			g_checksum_update(h, (const guchar *)num, -1);
+			break;
+		case SETTING_STRV:
+			for (char **v = it->strv; *v != NULL; v++) {
+				g_checksum_update(h, (const guchar *)*v, -1);
+				g_checksum_update(h, (const guchar *)"\x1f", 1);
+			}
+			break;
+		case SETTING_GROUP:
+			hash_settings(h, it->group);
+			break;
+		case SETTING_OTHER:
+			break;
+		}
+		/* Separates values; no key or value holds a NUL. */
+		g_checksum_update(h, (const guchar *)"\x1e", 1);
+	}
+}
+
+char *settings_fingerprint(const tv_settings *settings)
+{
+	g_autoptr(GChecksum) h = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(h, (const guchar *)settings->base_dir, -1);
+	g_checksum_update(h, (const guchar *)"\x1d", 1);
+	hash_settings(h, settings);
+	return g_strdup(g_checksum_get_string(h));
 }

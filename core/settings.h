@@ -30,16 +30,24 @@ typedef struct {
 } setting;
 
 struct tv_settings {
+	gint refcount;
 	char *file;	     /* policy file path as shown in messages */
 	char *base_dir;	     /* relative paths resolve against this */
 	int line;	     /* line of the group itself */
 	char *location;	     /* "file:line" */
 	GPtrArray *items;    /* setting*, in file order */
-	GPtrArray *warnings; /* borrowed: the snapshot's, during open() */
+	GPtrArray *warnings; /* borrowed: where open()'s lint goes */
+	GPtrArray *paths;    /* char*: every path resolved for the plugin */
 };
 
 tv_settings *settings_new(const char *file, const char *base_dir, int line);
+tv_settings *settings_ref(tv_settings *settings);
+/* Drops a reference (plugin instances keep theirs until close). */
 void settings_free(tv_settings *settings);
+
+/* SHA-256 (hex) over the base directory and every key, type and value,
+ * lines excluded: equal when a plugin would see equal settings. */
+char *settings_fingerprint(const tv_settings *settings);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_settings, settings_free)
 
 /* Appends a setting (transfer full of the returned slot's contents). */

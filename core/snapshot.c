@@ -11,9 +11,7 @@ static void step_close(snap_step *s)
 {
 	if (s == NULL)
 		return;
-	if (s->opened && s->plugin != NULL)
-		s->plugin->ops->close(s->state);
-	settings_free(s->own_settings);
+	instance_unref(s->inst);
 	g_free(s);
 }
 
@@ -38,6 +36,8 @@ static void snapshot_free(snapshot *s)
 		g_hash_table_unref(s->plugins);
 	if (s->warnings)
 		g_ptr_array_unref(s->warnings);
+	if (s->reusable)
+		g_hash_table_unref(s->reusable);
 	policy_free(s->policy);
 	g_free(s->plugin_dir);
 	g_free(s);
@@ -61,6 +61,14 @@ static loaded_plugin *get_plugin(snapshot *s, const char *name, GError **error)
 
 	if (p != NULL)
 		return p;
+	/* The running snapshot's copy, when it came from the same file:
+	 * instances kept across the reload must see the very same ops. */
+	p = s->previous_plugins ? g_hash_table_lookup(s->previous_plugins, name)
+				: NULL;
+	if (p != NULL && loader_path_is(p, s->plugin_dir, name)) {
+		g_hash_table_insert(s->plugins, p->name, loaded_plugin_ref(p));
+		return p;
+	}
 	p = loader_load(s->plugin_dir, name, error);
 	if (p == NULL)
 		return NULL;
@@ -68,14 +76,31 @@ static loaded_plugin *get_plugin(snapshot *s, const char *name, GError **error)
 	return p;
 }
 
+/* Reusable instances of the previous snapshot, by instance key. */
+static void collect_reusable(GHashTable *into, const snap_endpoint *e)
+{
+	if (e == NULL)
+		return;
+	for (unsigned i = 0; i < e->steps->len; i++) {
+		const snap_step *st = e->steps->pdata[i];
+		if (st->inst != NULL && st->inst->key != NULL)
+			g_hash_table_insert(into, st->inst->key, st->inst);
+	}
+	if (e->client != NULL && e->client->inst != NULL &&
+	    e->client->inst->key != NULL)
+		g_hash_table_insert(into, e->client->inst->key,
+				    e->client->inst);
+}
+
 static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
-		      const tv_settings *settings, engine_shared *shared,
+		      tv_settings *settings, engine_shared *shared,
 		      GError **error)
 {
 	/* Built-in steps have no file:line; their caller says what they are. */
 	const char *where = step->def ? settings->location : NULL;
 	g_autoptr(GError) local = NULL;
-	bool ok;
+	g_autofree char *key = NULL;
+	plugin_instance *old;
 
 	step->plugin = get_plugin(s, step->use, &local);
 	if (step->plugin == NULL) {
@@ -84,39 +109,32 @@ static bool open_step(snapshot *s, snap_step *step, const char *endpoint,
 			    local->message);
 		return false;
 	}
-	step->host.endpoint = endpoint;
-	step->host.shared = shared;
-	step->host.stats = stats_registry_get(shared->stats, endpoint);
-	step->host.role = step->role;
-	if (settings != NULL)
-		((tv_settings *)settings)->warnings = s->warnings;
-	ok = step->plugin->ops->open(settings, &step->host, &step->state,
-				     &local);
-	if (settings != NULL)
-		((tv_settings *)settings)->warnings = NULL;
-	if (!ok) {
-		/* A plugin that fails without saying why still fails. */
-		if (local != NULL && settings != NULL &&
-		    g_str_has_prefix(local->message, settings->file))
-			/* tv_settings_set_error already named file:line. */
-			g_set_error(error, TV_ERROR, TV_ERROR_CONFIG, "%s",
-				    local->message);
-		else
-			g_set_error(error, TV_ERROR, TV_ERROR_PLUGIN,
-				    "%s%splugin '%s' failed to open: %s",
-				    where ? where : "", where ? ": " : "",
-				    step->use,
-				    local ? local->message : "no reason given");
-		/* Close what a half-open plugin may have left. */
-		if (step->state != NULL)
-			step->plugin->ops->close(step->state);
-		step->state = NULL;
-		return false;
+
+	/* An unchanged instance of the running snapshot is kept: no reload
+	 * refetches a bundle or rebuilds a trust list for nothing. */
+	key = instance_key(step->plugin, settings, endpoint, step->role);
+	old = key && s->reusable ? g_hash_table_lookup(s->reusable, key) : NULL;
+	if (old != NULL && old->plugin == step->plugin &&
+	    instance_is_current(old)) {
+		step->inst = instance_ref(old);
+		for (unsigned i = 0; i < old->warnings->len; i++)
+			g_ptr_array_add(s->warnings,
+					g_strdup(old->warnings->pdata[i]));
+		s->kept++;
+	} else {
+		step->inst = instance_open(step->plugin, settings, endpoint,
+					   step->role, shared, where, error);
+		if (step->inst == NULL)
+			return false;
+		for (unsigned i = 0; i < step->inst->warnings->len; i++)
+			g_ptr_array_add(
+				s->warnings,
+				g_strdup(step->inst->warnings->pdata[i]));
+		if (!settings_check_all_read(settings, step->use, error))
+			return false;
 	}
+	step->state = step->inst->state;
 	step->opened = true;
-	if (settings != NULL &&
-	    !settings_check_all_read(settings, step->use, error))
-		return false;
 	return true;
 }
 
@@ -126,6 +144,10 @@ static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
 {
 	snap_endpoint *e = g_new0(snap_endpoint, 1);
 	snap_step *step = g_new0(snap_step, 1);
+	/* Empty settings: the instance keeps its own reference. */
+	g_autoptr(tv_settings) empty =
+		settings_new(def ? def->file : SNAPSHOT_BUILTIN_NAME, "/",
+			     def ? def->line : 0);
 
 	e->def = def;
 	e->name = name;
@@ -134,12 +156,8 @@ static snap_endpoint *builtin_chain(snapshot *s, const policy_endpoint *def,
 	e->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_close);
 	step->use = "system";
 	step->control = CONTROL_REQUIRED;
-	/* Empty settings, kept for the step's lifetime like any other. */
-	step->own_settings =
-		settings_new(def ? def->file : SNAPSHOT_BUILTIN_NAME, "/",
-			     def ? def->line : 0);
 	g_ptr_array_add(e->steps, step);
-	if (!open_step(s, step, name, step->own_settings, shared, error)) {
+	if (!open_step(s, step, name, empty, shared, error)) {
 		if (def != NULL)
 			g_prefix_error(error,
 				       "%s:%d: endpoint '%s': the chain that "
@@ -273,7 +291,8 @@ static bool index_endpoint(snapshot *s, snap_endpoint *e, GError **error)
 }
 
 snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
-		       engine_shared *shared, GError **error)
+		       engine_shared *shared, snapshot *previous,
+		       GError **error)
 {
 	snapshot *s = g_new0(snapshot, 1);
 	bool has_any = false;
@@ -286,6 +305,14 @@ snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
 		g_ptr_array_new_with_free_func((GDestroyNotify)endpoint_free);
 	s->index = match_index_new();
 	s->warnings = g_ptr_array_new_with_free_func(g_free);
+	if (previous != NULL) {
+		s->previous_plugins = previous->plugins;
+		s->reusable = g_hash_table_new(g_str_hash, g_str_equal);
+		for (unsigned i = 0; i < previous->endpoints->len; i++)
+			collect_reusable(s->reusable,
+					 previous->endpoints->pdata[i]);
+		collect_reusable(s->reusable, previous->fallback);
+	}
 
 	s->policy = policy_load(conf_dir, error);
 	if (s->policy == NULL)
@@ -328,6 +355,8 @@ snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
 		s->cache =
 			cache_new(s->policy->cache_size, s->policy->cache_ttl);
 	lint_snapshot(s, s->warnings);
+	g_clear_pointer(&s->reusable, g_hash_table_unref);
+	s->previous_plugins = NULL;
 	return s;
 fail:
 	snapshot_free(s);

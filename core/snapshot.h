@@ -3,36 +3,24 @@
 #ifndef TV_CORE_SNAPSHOT_H
 #define TV_CORE_SNAPSHOT_H
 
+#include "instance.h"
 #include "loader.h"
 #include "match.h"
 #include "policy.h"
 #include "stats.h"
 
-/* What snapshots and plugin hosts share with their engine. */
-typedef struct {
-	gint trust_generation; /* bumped on reload and trust change */
-	stats_registry *stats;
-} engine_shared;
-
 typedef struct cache cache;
-
-struct tv_host {
-	tv_role role;
-	const char *endpoint; /* borrowed from the snapshot */
-	engine_shared *shared;
-	endpoint_stats *stats; /* the endpoint's counters */
-};
 
 typedef struct {
 	const policy_step *def; /* NULL for a built-in step */
 	const char *use;
 	step_control control;
 	tv_role role;
-	loaded_plugin *plugin; /* borrowed from the snapshot's table */
-	void *state;
+	plugin_instance *inst; /* a reference; may be shared with the
+				* snapshot before (kept across a reload) */
+	loaded_plugin *plugin; /* inst's, for the hot path */
+	void *state;	       /* inst's */
 	bool opened;
-	tv_settings *own_settings; /* built-in steps only */
-	tv_host host;
 } snap_step;
 
 typedef struct {
@@ -57,19 +45,25 @@ typedef struct {
 	GPtrArray *warnings; /* char* */
 	char *plugin_dir;
 	int max_chain_length;
-	cache *cache; /* NULL when the policy turns caching off */
+	cache *cache;	      /* NULL when the policy turns caching off */
+	GHashTable *reusable; /* while building: key -> plugin_instance* */
+	GHashTable *previous_plugins; /* while building: borrowed */
+	unsigned kept; /* instances kept from the previous snapshot */
 	engine_shared *shared;
 } snapshot;
 
 #define SNAPSHOT_BUILTIN_NAME "(built-in)"
 
 /*
- * Loads @conf_dir, loads and opens every plugin step.  @plugin_dir NULL
- * means the policy's defaults.plugin_dir, else the installed directory.
- * Returns (transfer full, refcount 1) NULL with @error.
+ * Loads @conf_dir, loads and opens every plugin step.  Steps whose
+ * plugin allows it (TV_PLUGIN_CAP_KEEP_ON_RELOAD) and whose settings and
+ * files equal a step of @previous (nullable) keep that step's instance.
+ * @plugin_dir NULL means the policy's defaults.plugin_dir, else the installed
+ * directory. Returns (transfer full, refcount 1) NULL with @error.
  */
 snapshot *snapshot_new(const char *conf_dir, const char *plugin_dir,
-		       engine_shared *shared, GError **error);
+		       engine_shared *shared, snapshot *previous,
+		       GError **error);
 snapshot *snapshot_ref(snapshot *snap);
 void snapshot_unref(snapshot *snap);
 

@@ -4,3 +4,4 @@ check_PROGRAMS += examples/https-get
 examples_https_get_SOURCES = examples/https-get.c
 examples_https_get_CFLAGS = $(AM_CFLAGS)
 examples_https_get_LDADD = core/libtlsverify.la $(GLIB_LIBS) $(GNUTLS_LIBS)
+include examples/kit.mk

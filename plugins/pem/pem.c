@@ -268,7 +268,8 @@ static const tv_plugin_ops pem_ops = {
 	.abi_minor = TV_PLUGIN_ABI_MINOR,
 	.name = "pem",
 	.summary = "trust anchors from PEM files or directories, optional CRLs",
-	.caps = TV_PLUGIN_CAP_TRUST_ANCHOR,
+	/* Everything pem trusts comes from the files its settings name. */
+	.caps = TV_PLUGIN_CAP_TRUST_ANCHOR | TV_PLUGIN_CAP_KEEP_ON_RELOAD,
 	.open = pem_open,
 	.verify = pem_verify,
 	.close = pem_close,

@@ -967,7 +967,8 @@ static const tv_plugin_ops pin_ops = {
 	.name = "pin",
 	.summary = "SPKI (sha256//) and certificate-hash pins with backups, "
 		   "expiry and report mode",
-	.caps = 0,
+	/* Pins come from the settings and the files they name. */
+	.caps = TV_PLUGIN_CAP_KEEP_ON_RELOAD,
 	.open = pin_open,
 	.verify = pin_verify,
 	.close = pin_close,

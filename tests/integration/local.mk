@@ -16,3 +16,7 @@ EXTRA_DIST += $(integration_tests) tests/integration/lib.sh \
 # `tlsverify connect`, examples/https-get and a SoftHSM2 token against
 # openssl s_server (client PKI from tests/unit/glue.mk).
 integration_tests += tests/integration/test-connect.sh
+# The installed tree alone: staged `make install`, the out-of-tree
+# examples (examples/kit.mk) built with pkg-config; and the man pages.
+integration_tests += tests/integration/test-installed.sh \
+	tests/integration/test-manpages.sh

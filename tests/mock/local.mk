@@ -6,6 +6,7 @@
 check_LTLIBRARIES += \
 	tests/mock/mock.la \
 	tests/mock/mock-anchor.la \
+	tests/mock/mock-keep.la \
 	tests/mock/mock-badabi.la \
 	tests/mock/mock-nosym.la \
 	tests/mock/mock-nullverify.la \
@@ -27,6 +28,11 @@ tests_mock_mock_anchor_la_SOURCES = tests/mock/mock.c
 tests_mock_mock_anchor_la_CFLAGS = $(mock_cflags) -DMOCK_ANCHOR
 tests_mock_mock_anchor_la_LDFLAGS = $(mock_ldflags)
 tests_mock_mock_anchor_la_LIBADD = $(mock_libadd)
+
+tests_mock_mock_keep_la_SOURCES = tests/mock/mock.c
+tests_mock_mock_keep_la_CFLAGS = $(mock_cflags) -DMOCK_KEEP
+tests_mock_mock_keep_la_LDFLAGS = $(mock_ldflags)
+tests_mock_mock_keep_la_LIBADD = $(mock_libadd)
 
 tests_mock_mock_badabi_la_SOURCES = tests/mock/mock.c
 tests_mock_mock_badabi_la_CFLAGS = $(mock_cflags) -DMOCK_VARIANT_BADABI

@@ -19,8 +19,14 @@
  *   mock-liaropen             open fails without setting the error
  *   mock-wrongname            ops->name differs from the file name
  *   mock-badverdict           verify returns 42, not a tv_step_verdict
+ *   mock-keep (MOCK_KEEP)     mock-anchor that may be kept across reloads:
+ *                             optional `file` setting; describe reports
+ *                             which instance (1, 2, ...) serves
  */
-#if defined(MOCK_ANCHOR)
+#if defined(MOCK_KEEP)
+#define MOCK_NAME "mock-keep"
+#define MOCK_CAPS (TV_PLUGIN_CAP_TRUST_ANCHOR | TV_PLUGIN_CAP_KEEP_ON_RELOAD)
+#elif defined(MOCK_ANCHOR)
 #define MOCK_NAME "mock-anchor"
 #define MOCK_CAPS TV_PLUGIN_CAP_TRUST_ANCHOR
 #elif defined(MOCK_VARIANT_BADABI)
@@ -74,6 +80,7 @@ typedef struct {
 	tv_step_verdict verdict;
 	uint32_t reasons;
 	char *message;
+	int instance; /* mock-keep: which open() made it */
 } mock_state;
 
 static void mock_state_free(mock_state *st)
@@ -114,6 +121,17 @@ static bool mock_parse(mock_state *st, const tv_settings *settings,
 	    !tv_settings_get_strv(settings, "reasons", &reasons, error) ||
 	    !tv_settings_get_string(settings, "message", &message, error))
 		return false;
+#ifdef MOCK_KEEP
+	{
+		/* Read as a path so the engine watches it for reuse. */
+		g_autofree char *file = NULL;
+		static gint opened;
+
+		if (!tv_settings_get_path(settings, "file", &file, error))
+			return false;
+		st->instance = g_atomic_int_add(&opened, 1) + 1;
+	}
+#endif
 
 	st->verdict = TV_STEP_PASS;
 	if (verdict != NULL) {
@@ -191,6 +209,15 @@ static void mock_close(void *state)
 	mock_state_free(state);
 }
 
+#ifdef MOCK_KEEP
+static void mock_describe(void *state, tv_describe *out)
+{
+	const mock_state *st = state;
+
+	tv_describe_int(out, "instance", st->instance);
+}
+#endif
+
 static const tv_plugin_ops mock_ops = {
 	.abi_major = MOCK_ABI_MAJOR,
 	.abi_minor = TV_PLUGIN_ABI_MINOR,
@@ -204,6 +231,9 @@ static const tv_plugin_ops mock_ops = {
 	.verify = mock_verify,
 #endif
 	.close = mock_close,
+#ifdef MOCK_KEEP
+	.describe = mock_describe,
+#endif
 };
 
 #ifdef MOCK_VARIANT_NOSYM

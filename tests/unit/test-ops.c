@@ -9,8 +9,8 @@ static char *plugin_dir;
 
 static int suite_init(void)
 {
-	static const char *const names[] = {"mock", "mock-anchor", "system",
-					    NULL};
+	static const char *const names[] = {"mock", "mock-anchor", "mock-keep",
+					    "system", NULL};
 	plugin_dir = tv_test_plugin_dir(names);
 	return 0;
 }
@@ -264,6 +264,79 @@ static void test_promtool(void)
 	CU_ASSERT_TRUE(g_spawn_check_wait_status(status, NULL));
 }
 
+/* Which instance serves endpoint @name's first step, from the status. */
+static gint64 serving_instance(tv_engine *e, const char *name)
+{
+	g_autofree char *status = tv_engine_status(e);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonArray *eps;
+
+	if (!json_parser_load_from_data(parser, status, -1, NULL))
+		return -1;
+	eps = json_object_get_array_member(
+		json_node_get_object(json_parser_get_root(parser)),
+		"endpoints");
+	for (unsigned i = 0; i < json_array_get_length(eps); i++) {
+		JsonObject *ep = json_array_get_object_element(eps, i);
+		JsonObject *step;
+
+		if (strcmp(json_object_get_string_member(ep, "name"), name) !=
+		    0)
+			continue;
+		step = json_array_get_object_element(
+			json_object_get_array_member(ep, "chain"), 0);
+		return json_object_get_int_member(
+			json_object_get_object_member(step, "state"),
+			"instance");
+	}
+	return -1;
+}
+
+/* Unchanged steps keep their instance across reloads; a changed setting
+ * or a changed file opens a new one. */
+static void test_reload_keeps_unchanged_instances(void)
+{
+	g_autofree char *dir = tv_test_conf(
+		"50-keep.conf",
+		"endpoints = ( { name = \"k\"; hosts = [\"*.internal.test\"];\n"
+		" chain = ( { use = \"mock-keep\"; control = \"required\"; "
+		"verdict = \"pass\"; file = \"trust.txt\"; } ); } );\n");
+	g_autoptr(tv_engine) e = NULL;
+	g_autofree char *trust = g_build_filename(dir, "trust.txt", NULL);
+	gint64 first, again;
+
+	tv_test_write(dir, "trust.txt", "one\n");
+	e = engine_in(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	first = serving_instance(e, "k");
+	CU_ASSERT_TRUE(first > 0);
+
+	/* Another endpoint added: the unchanged step is kept. */
+	tv_test_write(
+		dir, "60-more.conf",
+		"endpoints = ( { name = \"m\"; hosts = [\"m.test\"]; " PASSING
+		" } );\n");
+	CU_ASSERT_TRUE(tv_engine_reload(e, NULL));
+	CU_ASSERT_EQUAL(serving_instance(e, "k"), first);
+
+	/* The file it named changed (size): a fresh instance. */
+	tv_test_write(dir, "trust.txt", "two, longer\n");
+	CU_ASSERT_TRUE(tv_engine_reload(e, NULL));
+	again = serving_instance(e, "k");
+	CU_ASSERT_TRUE(again > first);
+
+	/* A setting changed: a fresh instance again. */
+	tv_test_write(
+		dir, "50-keep.conf",
+		"endpoints = ( { name = \"k\"; hosts = [\"*.internal.test\"];\n"
+		" chain = ( { use = \"mock-keep\"; control = \"required\"; "
+		"verdict = \"pass\"; message = \"new\"; file = \"trust.txt\"; "
+		"} ); } );\n");
+	CU_ASSERT_TRUE(tv_engine_reload(e, NULL));
+	CU_ASSERT_TRUE(serving_instance(e, "k") > again);
+	(void)trust;
+}
+
 typedef struct {
 	tv_engine *engine;
 	gint errors;
@@ -314,6 +387,8 @@ static CU_TestInfo tests[] = {
 	{"/ops/failed-reload-visible", test_failed_reload_visible},
 	{"/ops/reload-under-load", test_reload_under_load},
 	{"/ops/promtool-check-metrics", test_promtool},
+	{"/ops/reload-keeps-unchanged-instances",
+	 test_reload_keeps_unchanged_instances},
 	CU_TEST_INFO_NULL,
 };
 

@@ -12,15 +12,202 @@
 G_BEGIN_DECLS
 
 /*
- * A plugin is a shared object exporting exactly one symbol:
+ * ==== Plugin author's guide ================================================
+ *
+ * This header is the whole contract between libtlsverify (the engine) and a
+ * trust plugin.  tlsverify-plugin(7) says the same with a worked example;
+ * examples/plugin-denylist/ is a complete out-of-tree plugin built with
+ * nothing but pkg-config:
+ *
+ *     cc -shared -fPIC -fvisibility=hidden -o NAME.so NAME.c \
+ *         $(pkg-config --cflags --libs tlsverify)
+ *     install -m 0755 NAME.so "$(pkg-config --variable=pluginsdir tlsverify)"
+ *
+ * ---- What a plugin is -----------------------------------------------------
+ *
+ * A shared object NAME.so in the plugin directory (tlsverify.pc's
+ * `pluginsdir`, or the policy's defaults.plugin_dir, or --plugin-dir),
+ * exporting exactly one symbol:
  *
  *     const tv_plugin_ops *tv_plugin_get_ops(void);
  *
- * The engine refuses a plugin whose abi_major differs from
- * TV_PLUGIN_ABI_MAJOR, whose name differs from its file name, or that leaves
- * a required member NULL.  Members are only ever appended to tv_plugin_ops;
- * abi_minor counts the appends, and the engine never reads a member beyond
- * what the plugin's abi_minor declares.
+ * NAME is [a-z0-9_-]+ and equals tv_plugin_ops.name.  Neither the file nor
+ * its directory may be writable by group or others.  The engine dlopen()s
+ * it with RTLD_NOW | RTLD_LOCAL (plugins never see each other's symbols),
+ * and refuses it, naming the path, when: the symbol is missing or returns
+ * NULL, abi_major differs from TV_PLUGIN_ABI_MAJOR, name differs from the
+ * file name, or name, summary, open, verify or close is NULL.
+ * tv_plugin_get_ops() returns a pointer to a static const table and has
+ * no side effects: `tlsverify plugins` calls it only to list the plugin.
+ *
+ * A policy step `{ use = "NAME"; control = "..."; key = value; ... }` is
+ * one *instance*: open() builds a state from the step's settings, verify()
+ * judges chains with it, close() frees it.  The same plugin may have many
+ * instances (one per step, per endpoint), alive at the same time.
+ *
+ * ---- Lifecycle ------------------------------------------------------------
+ *
+ *  1. Load (tv_engine_new, tv_engine_reload): every step of the new policy
+ *     is open()ed, in policy order, on the thread that called the engine.
+ *     One failing open() fails the whole load: the steps opened so far are
+ *     closed and, on a reload, the running policy stays.  A successful
+ *     open() may therefore be followed by close() without any verify(),
+ *     e.g. when the engine then finds a settings key nobody read.
+ *  2. Use: verify() (chain steps), credentials() (`client` steps) and
+ *     describe() (metrics, status) run on the instance, from any thread.
+ *  3. Reload: a new snapshot is built beside the running one, then swapped
+ *     in atomically.  Verifications in flight finish on the old snapshot.
+ *     With TV_PLUGIN_CAP_KEEP_ON_RELOAD an unchanged instance is carried
+ *     over instead of re-opened; otherwise each reload opens a new one.
+ *  4. Release: close() runs once per instance, when the last snapshot
+ *     using it goes away: on the thread calling tv_engine_reload() or
+ *     tv_engine_free(), or on the thread whose verification or handshake
+ *     was the last one still using the old snapshot.
+ *  5. Unload: the shared object may be dlclose()d once no snapshot uses
+ *     the plugin.  After close() nothing may point into it: no thread left
+ *     running, no atexit() handler, no glib source or GnuTLS callback
+ *     registered with the plugin's functions.
+ *
+ * ---- Threading ------------------------------------------------------------
+ *
+ *  callback     | runs on                          | concurrently with
+ *  -------------+----------------------------------+-----------------------
+ *  get_ops      | the loading thread               | anything
+ *  open         | the thread calling tv_engine_new | every callback of the
+ *               | or tv_engine_reload (one load at | running snapshot's
+ *               | a time per engine)               | instances, this
+ *               |                                  | plugin's included
+ *  verify       | any thread calling               | itself on the same
+ *               | tv_engine_verify, or a handshake | state, credentials,
+ *               | thread (tv_session_attach)       | describe, other
+ *               |                                  | instances' open/close
+ *  credentials  | a client handshake's thread      | the same as verify
+ *               | (GnuTLS certificate callback)    |
+ *  describe     | the thread calling               | verify, credentials
+ *               | tv_engine_metrics/_status        |
+ *  close        | see Lifecycle, 4                 | other instances only:
+ *               |                                  | never with a callback
+ *               |                                  | on the same state
+ *
+ * So: state built in open() is read-only afterwards, or guarded (a GMutex
+ * held for a few instructions, atomics, a reference-counted value swapped
+ * under a lock as the mtls plugin does).  Plugin-global data is shared by
+ * all instances and all engines in the process: avoid it, or make it
+ * thread-safe.  Several engines in one process may open() at once.
+ *
+ * ---- What may block -------------------------------------------------------
+ *
+ *  - open() may block: read files, parse bundles, talk to a token.  It
+ *    delays the load or reload, nothing else; keep it bounded (a network
+ *    source needs a timeout, and must fail the load rather than hang).
+ *  - verify() and credentials() must not block on I/O: they run inside
+ *    TLS handshakes and on the application's request path.  No network,
+ *    no waiting on a lock someone holds across I/O, no unbounded work.
+ *    Precompute in open(); a bounded, rate-limited local check (a stat()
+ *    at most once per interval) is the most they may do.
+ *  - describe() reports what the state already holds: no I/O.
+ *  - close() frees memory and handles; it may run on a verifying thread.
+ *
+ * ---- Background work ------------------------------------------------------
+ *
+ * There is no engine worker thread or main context for plugins yet: no
+ * call schedules a timer, a file monitor or a refresh.  Do not start
+ * threads of your own.  The current pattern is lazy: keep the time of the
+ * last check in the state and, inside verify() or credentials(), look
+ * again at most once per interval, with bounded cost, under a mutex; build
+ * the new value aside and swap it in only when it is good (keep the last
+ * good one and warn once otherwise).  The mtls plugin rebuilds a rotated
+ * client certificate that way (`check_interval`).  Changes that need more
+ * (network fetches) come in at the next reload: open() reads the source,
+ * and the application reloads on a signal or a timer (tlsverify probe
+ * reloads on SIGHUP).  A plugin whose open() depends only on its settings
+ * and the files they name should set TV_PLUGIN_CAP_KEEP_ON_RELOAD, so that
+ * such reloads cost nothing when nothing changed.
+ *
+ * ---- Reporting a verdict --------------------------------------------------
+ *
+ * verify() returns a tv_step_verdict and writes the why into @result:
+ *
+ *  - TV_STEP_PASS: this step vouches for the chain.
+ *  - TV_STEP_FAIL: it refuses it.  Add reason bits with
+ *    tv_step_result_add_reasons() (none = TV_REASON_UNTRUSTED) and a
+ *    one-line message naming what failed (which certificate, which pin).
+ *  - TV_STEP_IGNORE: no opinion (a veto that found nothing to veto, a rule
+ *    that does not apply).  IGNORE never makes a chain trusted.
+ *  - TV_STEP_UNAVAIL: the plugin's source is down; counts like FAIL for
+ *    required/requisite steps (reason TV_REASON_SOURCE_UNAVAILABLE unless
+ *    set).
+ *
+ * The control flag of the step (required, requisite, sufficient, optional)
+ * decides what the verdict does: Linux-PAM rules, see tlsverify.conf(5).
+ * Reasons of PASS and IGNORE are dropped; any other return value is a
+ * FAIL.  A verdict that holds only until some time (pins that lapse) says
+ * so with tv_step_result_set_valid_until() so that the result cache does
+ * not keep it longer.  Problems that happen while judging (a certificate
+ * that does not parse) are a FAIL with a reason, never a pass: fail
+ * closed.  Operational errors are for open() only, through its GError.
+ *
+ * ---- Telling the engine that trust changed --------------------------------
+ *
+ * The engine caches verdicts of verifications at "now" (defaults.cache).
+ * When an instance's idea of trust changes without a reload (the lazy
+ * refresh above swapped in new anchors or a new deny list), call
+ * tv_host_trust_changed(host): every cached verdict is dropped, so the
+ * next verification runs the steps again.  It is cheap (one atomic
+ * increment) and safe from any callback and any thread.  A reload needs
+ * no call: a new snapshot starts with an empty cache.
+ *
+ * ---- Ownership ------------------------------------------------------------
+ *
+ * The engine owns the state from a successful open() until close(), and
+ * everything it lends: @settings, @host, @request, @chain and @result are
+ * borrowed (transfer none), valid for the duration of the call unless a
+ * function below says longer; never free them.  The host (tv_host) stays
+ * valid until close(); settings strings until close().  Values a function
+ * returns as (transfer full) are the plugin's to free as documented.
+ * Secrets (keys, passwords, PINs) are wiped before they are freed.
+ *
+ * ---- Logging and output ---------------------------------------------------
+ *
+ * There is no host logging call: log with glib (g_debug, g_info,
+ * g_warning) and define G_LOG_DOMAIN "tlsverify-NAME"; the application's
+ * log writer decides where it goes.  Audit events (things an operator must
+ * be able to find later) go through tv_host_audit().  Never write to
+ * stdout or stderr, never exit() or abort(): the engine is a library.
+ *
+ * ==== ABI versioning =======================================================
+ *
+ * Rules:
+ *  - The ABI is append-only.  TV_PLUGIN_ABI_MAJOR changes for anything
+ *    that is not an addition: a member removed, moved or retyped, a
+ *    callback's signature or meaning changed, a member that was optional
+ *    made required, a new tv_step_verdict value, a cap bit's meaning
+ *    changed, a host function changed or removed.  The engine refuses a
+ *    plugin of any other major.
+ *  - TV_PLUGIN_ABI_MINOR grows by one for each release that appends
+ *    members to tv_plugin_ops.  Every appended member is optional (NULL
+ *    means "not supported"): a plugin built against an older header does
+ *    not have it, and the engine never reads a member beyond what the
+ *    plugin's own abi_minor declares.  A plugin sets abi_minor =
+ *    TV_PLUGIN_ABI_MINOR of the header it was built with.
+ *  - Additions that old engines and old plugins cannot misread need no
+ *    new minor: a new cap bit whose absence means the old behaviour (an
+ *    engine that does not know a bit ignores it), a new host function
+ *    exported by libtlsverify (a plugin that calls it fails to load,
+ *    naming the symbol, under an older library).  They are recorded below
+ *    under the minor in force.
+ *  - Nothing is ever inserted in the middle of tv_plugin_ops.
+ *
+ * Change log:
+ *  1.0  abi_major, abi_minor, name, summary, caps, open, verify, close;
+ *       TV_PLUGIN_CAP_TRUST_ANCHOR; tv_settings_*, tv_host_get_endpoint,
+ *       tv_host_trust_changed, tv_host_audit, tv_chain_*, tv_trust_list_*,
+ *       tv_reasons_from_gnutls_status, tv_step_result_*.
+ *  1.1  credentials (client certificates); tv_client_cert_*;
+ *       tv_host_get_role and tv_role.
+ *  1.2  describe (metrics and status); tv_describe_int,
+ *       tv_describe_string.
+ *       Later, same minor: TV_PLUGIN_CAP_KEEP_ON_RELOAD.
  */
 #define TV_PLUGIN_ABI_MAJOR 1
 #define TV_PLUGIN_ABI_MINOR 2
@@ -57,7 +244,8 @@ typedef struct tv_describe tv_describe;
 /*
  * A client certificate chain with its private key, shared by reference:
  * a handshake keeps the one it started with even if the plugin swaps in a
- * new one meanwhile.
+ * new one meanwhile.  Reference counting is atomic: ref and unref from any
+ * thread.  (ABI 1.1)
  */
 typedef struct tv_client_cert tv_client_cert;
 
@@ -69,15 +257,19 @@ typedef struct tv_client_cert tv_client_cert;
  */
 TV_API tv_client_cert *tv_client_cert_new(gnutls_pcert_st *pcerts, unsigned n,
 					  gnutls_privkey_t key);
+/* Returns @cert with one more reference (transfer full). */
 TV_API tv_client_cert *tv_client_cert_ref(tv_client_cert *cert);
+/* Drops one reference; the last one frees the chain and the key.
+ * NULL-safe. */
 TV_API void tv_client_cert_unref(tv_client_cert *cert);
-/* (transfer none) */
+/* (transfer none): valid while the caller holds a reference. */
 TV_API gnutls_pcert_st *tv_client_cert_get_pcerts(const tv_client_cert *cert,
 						  unsigned *n);
+/* (transfer none): valid while the caller holds a reference. */
 TV_API gnutls_privkey_t tv_client_cert_get_key(const tv_client_cert *cert);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_client_cert, tv_client_cert_unref)
 
-/* Where a step sits in its endpoint (tv_host_get_role). */
+/* Where a step sits in its endpoint (tv_host_get_role).  (ABI 1.1) */
 typedef enum {
 	TV_ROLE_CHAIN = 0,  /* a step of `chain`: verify() is called */
 	TV_ROLE_CLIENT = 1, /* the endpoint's `client`: credentials() is */
@@ -85,8 +277,8 @@ typedef enum {
 
 typedef struct tv_plugin_ops {
 	/* ABI 1.0 */
-	uint16_t abi_major;
-	uint16_t abi_minor;
+	uint16_t abi_major;  /* TV_PLUGIN_ABI_MAJOR */
+	uint16_t abi_minor;  /* TV_PLUGIN_ABI_MINOR of the header built with */
 	const char *name;    /* [a-z0-9_-]+, equals the file name */
 	const char *summary; /* one line for `tlsverify plugins` */
 	uint32_t caps;	     /* TV_PLUGIN_CAP_* */
@@ -97,6 +289,16 @@ typedef struct tv_plugin_ops {
 	 * build state.  Called once per step per policy snapshot, off the hot
 	 * path.  Returns false with @error on any problem; the whole policy
 	 * load then fails.  @host stays valid until close().
+	 *
+	 * Thread: the one loading the policy (tv_engine_new,
+	 * tv_engine_reload); may block, within bounds.  Runs while other
+	 * instances, this plugin's too, serve verify() on the running
+	 * snapshot.
+	 * Ownership: @settings and @host are borrowed; store *@state (any
+	 * pointer, NULL allowed), which the engine owns until close().
+	 * Errors: build them with tv_settings_set_error() so that they name
+	 * file:line and the key.  On failure free what you built and leave
+	 * *@state NULL; a non-NULL *@state left behind is passed to close().
 	 */
 	bool (*open)(const tv_settings *settings, const tv_host *host,
 		     void **state, GError **error);
@@ -106,12 +308,26 @@ typedef struct tv_plugin_ops {
 	 * @state must be read-only here.  Set the message and reasons through
 	 * tv_step_result_*; a FAIL without reason bits counts as "untrusted".
 	 * Never returns an error: anything that goes wrong is FAIL.
+	 *
+	 * Thread: any, many at once, also inside TLS handshakes; must not
+	 * block on I/O (see "What may block").  Only for steps of `chain`
+	 * (TV_ROLE_CHAIN).  Not called on a result-cache hit.
+	 * Ownership: @request, @chain and @result are borrowed for the call.
+	 * @request has the host, port, purpose and time; @chain the path the
+	 * engine built and imported once (tv_chain_*).
 	 */
 	tv_step_verdict (*verify)(void *state, const tv_request *request,
 				  const tv_chain *chain,
 				  tv_step_result *result);
 
-	/* close: free @state (may be NULL when open failed halfway). */
+	/*
+	 * close: free @state (may be NULL when open failed halfway).
+	 *
+	 * Called once per instance when the last snapshot using it is
+	 * released (see Lifecycle, 4), or after a failed open() that left a
+	 * state behind; never at the same time as another callback on the
+	 * same state.  Frees everything and leaves nothing running.
+	 */
 	void (*close)(void *state);
 
 	/* ABI 1.1 (read only when abi_minor >= 1) */
@@ -122,6 +338,12 @@ typedef struct tv_plugin_ops {
 	 * TV_ROLE_CLIENT).  Returns (transfer full) a reference, or NULL to
 	 * present none.  Called during handshakes from any thread.  NULL
 	 * member: the plugin cannot be used as `client`.
+	 *
+	 * Thread: GnuTLS's certificate-retrieval callback of a client
+	 * handshake, many at once; must not block on I/O.  @request holds
+	 * only the host and port the session was attached with (no chain,
+	 * no time).  Return a new reference (tv_client_cert_ref) to a value
+	 * the state keeps: the handshake drops it when the session is freed.
 	 */
 	tv_client_cert *(*credentials)(void *state, const tv_request *request);
 
@@ -132,6 +354,10 @@ typedef struct tv_plugin_ops {
 	 * (anchor count, trust version, staleness...) with tv_describe_*.
 	 * Called from any thread, concurrently with verify(): read only.
 	 * Optional (NULL).
+	 *
+	 * Thread: the one calling tv_engine_metrics() or tv_engine_status()
+	 * (e.g. an HTTP handler).  Cheap: no I/O, a lock held briefly at
+	 * most.  @out is borrowed for the call.
 	 */
 	void (*describe)(void *state, tv_describe *out);
 } tv_plugin_ops;
@@ -139,16 +365,23 @@ typedef struct tv_plugin_ops {
 typedef const tv_plugin_ops *(*tv_plugin_get_ops_fn)(void);
 
 /* The one symbol a plugin defines (declared here so plugins need no
- * prototype of their own; libtlsverify itself does not define it). */
+ * prototype of their own; libtlsverify itself does not define it).
+ * Define it with TV_API (default visibility) and build with
+ * -fvisibility=hidden so that nothing else is exported. */
 TV_API const tv_plugin_ops *tv_plugin_get_ops(void);
 
 /* ---- settings: the step's keys, typed; no libconfig type crosses ---- */
 
 /*
- * Every accessor marks @key as read.  When @key is absent it returns true
- * and leaves *@out untouched (preset the default).  When present with the
- * wrong type or value it returns false with @error (TV_ERROR_CONFIG)
- * naming file:line and the key.
+ * For open() only.  Every accessor marks @key as read; after open() the
+ * engine fails the load on any key of the step that nothing read
+ * ("unknown key"), so a typo never passes silently.  `use` and `control`
+ * are the engine's and never reach the plugin.
+ *
+ * When @key is absent an accessor returns true and leaves *@out untouched
+ * (preset the default).  When present with the wrong type or value it
+ * returns false with @error (TV_ERROR_CONFIG) naming file:line and the
+ * key.
  */
 TV_API bool tv_settings_has(const tv_settings *settings, const char *key);
 /* (transfer none): borrowed, valid until close(). */
@@ -162,7 +395,9 @@ TV_API bool tv_settings_get_int(const tv_settings *settings, const char *key,
 TV_API bool tv_settings_get_strv(const tv_settings *settings, const char *key,
 				 char ***out, GError **error);
 /* A string path resolved against the policy file's directory;
- * (transfer full) g_free(). */
+ * (transfer full) g_free().  Files named through this accessor (and
+ * tv_settings_get_pathv) are the ones TV_PLUGIN_CAP_KEEP_ON_RELOAD
+ * watches. */
 TV_API bool tv_settings_get_path(const tv_settings *settings, const char *key,
 				 char **out, GError **error);
 /* A string or list of paths, each resolved; (transfer full) g_strfreev(). */
@@ -172,31 +407,48 @@ TV_API bool tv_settings_get_pathv(const tv_settings *settings, const char *key,
 TV_API bool tv_settings_get_time(const tv_settings *settings, const char *key,
 				 int64_t *out, GError **error);
 /* "file:line" of @key (or of the step when @key is NULL or absent);
- * (transfer none). */
+ * (transfer none), valid until close(): handy as a prefix for later log
+ * lines. */
 TV_API const char *tv_settings_get_location(const tv_settings *settings,
 					    const char *key);
 /* Adds a lint warning "file:line: key 'k': <message>" to the policy's
  * warnings (shown by `tlsverify check-config`); for open() only. */
 TV_API void tv_settings_warn(const tv_settings *settings, const char *key,
 			     const char *format, ...) G_GNUC_PRINTF(3, 4);
-/* Builds an error "file:line: key 'k': <message>"; for plugin validation. */
+/* Builds an error "file:line: key 'k': <message>"; for plugin validation.
+ * @key NULL names the step itself.  Message style: lowercase start, no
+ * final period, name the subject ("cannot read deny list: ..."). */
 TV_API void tv_settings_set_error(const tv_settings *settings, const char *key,
 				  GError **error, const char *format, ...)
 	G_GNUC_PRINTF(4, 5);
 
 /* ---- host: services the engine lends a plugin ------------------------ */
 
-/* Endpoint name of the step; (transfer none). */
+/*
+ * The tv_host passed to open() stays valid until close(); keep it in the
+ * state to call these from the other callbacks.  All are thread-safe.
+ */
+
+/* Endpoint name of the step; (transfer none), valid until close(). */
 TV_API const char *tv_host_get_endpoint(const tv_host *host);
-/* Whether the step is a chain step or the endpoint's `client`. */
+/* Whether the step is a chain step or the endpoint's `client`.  (1.1) */
 TV_API tv_role tv_host_get_role(const tv_host *host);
-/* Tell the engine this step's trust changed (flushes cached verdicts). */
+/*
+ * Tell the engine this step's trust changed (flushes cached verdicts).
+ * Call it after the state changed what verify() will answer without a
+ * reload (a lazily refreshed bundle or list).  From any callback, any
+ * thread; one atomic increment.  Not needed in open(): a new snapshot
+ * starts with an empty cache.
+ */
 TV_API void tv_host_trust_changed(const tv_host *host);
 /*
  * Writes an audit event (glib structured log with TLSVERIFY_EVENT,
  * TLSVERIFY_ENDPOINT, TLSVERIFY_HOST, TLSVERIFY_REASON) for @request at
  * this step's endpoint, e.g. event "pin-report-mismatch".  Safe from
- * verify(), from any thread.
+ * verify(), from any thread.  Also counted in the metrics
+ * (tlsverify_audit_events_total{endpoint,event}); the same event of an
+ * endpoint is logged at most once a minute.  All strings are borrowed;
+ * @request, @reason and @message may be NULL.
  */
 TV_API void tv_host_audit(const tv_host *host, const tv_request *request,
 			  const char *event, const char *reason,
@@ -208,6 +460,9 @@ TV_API void tv_host_audit(const tv_host *host, const tv_request *request,
  * The path the engine built from the presented certificates (and the
  * untrusted pool): leaf first, each next one the issuer of the previous by
  * subject/issuer DN; certificates that do not fit the path are left out.
+ * Everything below is borrowed and valid during verify() only; the
+ * parsed certificates are shared with the other steps: do not modify
+ * them.
  */
 TV_API size_t tv_chain_get_length(const tv_chain *chain);
 /* (transfer none) parsed certificate, valid during verify(). */
@@ -217,7 +472,9 @@ TV_API gnutls_x509_crt_t *tv_chain_get_crts(const tv_chain *chain);
 /* (transfer none) the DER bytes of certificate @index. */
 TV_API const gnutls_datum_t *tv_chain_get_der(const tv_chain *chain,
 					      size_t index);
-/* Verification time for this request, seconds since the epoch. */
+/* Verification time for this request, seconds since the epoch.  Judge
+ * time-dependent things by it, never by time(): requests may carry a
+ * fixed time. */
 TV_API int64_t tv_chain_get_time(const tv_chain *chain);
 /*
  * The DER SubjectPublicKeyInfo of certificate @index, sliced from its DER
@@ -244,6 +501,9 @@ TV_API bool tv_chain_get_anchor_spki(const tv_chain *chain,
  * tv_trust_list_new: a GnuTLS trust list sized for fast lookups (the
  * default 127 hash buckets make every colliding CA cost ~60 µs per verify).
  * Returns: (transfer full) 0 on success, a GnuTLS error code otherwise.
+ * Build it in open(); free it in close() with
+ * gnutls_x509_trust_list_deinit(list, 1).  Read-only after open(), it is
+ * safe for concurrent verify() calls.
  */
 TV_API int tv_trust_list_new(gnutls_x509_trust_list_t *list);
 
@@ -251,7 +511,9 @@ TV_API int tv_trust_list_new(gnutls_x509_trust_list_t *list);
  * tv_trust_list_verify: validates @chain against @list at the chain's time
  * for the request's purpose, with the time checks done by tlsverify (GnuTLS
  * only knows "now").  Sets @result's reasons and message on failure.
- * Returns: TV_STEP_PASS or TV_STEP_FAIL.
+ * Returns: TV_STEP_PASS or TV_STEP_FAIL.  On PASS it records the anchor
+ * for later steps (tv_chain_get_anchor_der).  An anchor plugin's verify()
+ * can simply return it.
  */
 TV_API tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 					    const tv_request *request,
@@ -261,11 +523,11 @@ TV_API tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 /* Maps GnuTLS verification status bits to tv_reason bits. */
 TV_API uint32_t tv_reasons_from_gnutls_status(unsigned status);
 
-/* ---- describe: a plugin instance's state ---------------------------- */
+/* ---- describe: a plugin instance's state (ABI 1.2) ------------------ */
 
 /* A numeric value: becomes tlsverify_plugin_value{endpoint,step,plugin,
  * key} in the metrics and "state": {key: value} in the status.  Keys are
- * [a-z0-9_]+. */
+ * [a-z0-9_]+.  @key and strings are copied. */
 TV_API void tv_describe_int(tv_describe *out, const char *key, int64_t value);
 /* A text value: shown in the status only. */
 TV_API void tv_describe_string(tv_describe *out, const char *key,
@@ -273,7 +535,12 @@ TV_API void tv_describe_string(tv_describe *out, const char *key,
 
 /* ---- step result ----------------------------------------------------- */
 
-/* Adds reason bits. */
+/*
+ * verify() fills its @result with these; the engine owns it and copies
+ * the message into the trace.
+ */
+
+/* Adds reason bits (TV_REASON_*); kept only for FAIL and UNAVAIL. */
 TV_API void tv_step_result_add_reasons(tv_step_result *result,
 				       uint32_t reasons);
 /*
@@ -283,7 +550,8 @@ TV_API void tv_step_result_add_reasons(tv_step_result *result,
  */
 TV_API void tv_step_result_set_valid_until(tv_step_result *result,
 					   int64_t unix_time);
-/* Sets the one-line message shown in the trace (replaces any earlier). */
+/* Sets the one-line message shown in the trace (replaces any earlier).
+ * Say what was found, not only that something failed. */
 TV_API void tv_step_result_set_message(tv_step_result *result,
 				       const char *format, ...)
 	G_GNUC_PRINTF(2, 3);
