@@ -305,6 +305,11 @@ typedef struct tv_session tv_session;
  * Uses @session's user pointer (gnutls_session_set_ptr); applications
  * keep their own pointer with tv_session_set_user_data().
  *
+ * A resumed session (session ticket or PSK) presents no certificate, so
+ * nothing is verified in that handshake and tv_session_get_result() stays
+ * NULL: treat NULL after a successful handshake as "not verified here"
+ * (tlsverify connect and probe do), or do not offer resumption.
+ *
  * Returns: (transfer full) the attachment, to free with tv_session_free()
  * after gnutls_deinit(); NULL with @error (TV_ERROR_INPUT) for a bad host
  * or a GnuTLS failure.
