@@ -118,6 +118,22 @@ static bool wrong_type(const tv_settings *settings, const setting *s,
 	return false;
 }
 
+/*
+ * The setting @key, marked read: *@out is NULL when absent (true), the
+ * setting when it has @type (true), NULL with @error otherwise (false).
+ */
+static bool lookup_typed(const tv_settings *settings, const char *key,
+			 setting_type type, const char *wanted, setting **out,
+			 GError **error)
+{
+	*out = lookup_and_mark(settings, key);
+	if (*out == NULL || (*out)->type == type)
+		return true;
+	wrong_type(settings, *out, wanted, error);
+	*out = NULL;
+	return false;
+}
+
 bool tv_settings_has(const tv_settings *settings, const char *key)
 {
 	g_return_val_if_fail(settings != NULL && key != NULL, false);
@@ -131,12 +147,10 @@ bool tv_settings_get_string(const tv_settings *settings, const char *key,
 
 	g_return_val_if_fail(settings != NULL && key != NULL && out != NULL,
 			     false);
-	s = lookup_and_mark(settings, key);
-	if (s == NULL)
-		return true;
-	if (s->type != SETTING_STRING)
-		return wrong_type(settings, s, "a string", error);
-	*out = s->string;
+	if (!lookup_typed(settings, key, SETTING_STRING, "a string", &s, error))
+		return false;
+	if (s != NULL)
+		*out = s->string;
 	return true;
 }
 
@@ -147,12 +161,11 @@ bool tv_settings_get_bool(const tv_settings *settings, const char *key,
 
 	g_return_val_if_fail(settings != NULL && key != NULL && out != NULL,
 			     false);
-	s = lookup_and_mark(settings, key);
-	if (s == NULL)
-		return true;
-	if (s->type != SETTING_BOOL)
-		return wrong_type(settings, s, "a boolean (true/false)", error);
-	*out = s->boolean;
+	if (!lookup_typed(settings, key, SETTING_BOOL, "a boolean (true/false)",
+			  &s, error))
+		return false;
+	if (s != NULL)
+		*out = s->boolean;
 	return true;
 }
 
@@ -163,12 +176,10 @@ bool tv_settings_get_int(const tv_settings *settings, const char *key,
 
 	g_return_val_if_fail(settings != NULL && key != NULL && out != NULL,
 			     false);
-	s = lookup_and_mark(settings, key);
-	if (s == NULL)
-		return true;
-	if (s->type != SETTING_INT)
-		return wrong_type(settings, s, "an integer", error);
-	*out = s->integer;
+	if (!lookup_typed(settings, key, SETTING_INT, "an integer", &s, error))
+		return false;
+	if (s != NULL)
+		*out = s->integer;
 	return true;
 }
 
