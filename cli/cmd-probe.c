@@ -14,7 +14,7 @@
 
 static const cli_command_help probe_help = {
 	.name = "probe",
-	.parameters = "--listen ADDRESS:PORT",
+	.parameters = "--listen ADDRESS:PORT | --once",
 	.summary = "Connect to every endpoint that has `probe = \"host:port\"` "
 		   "in the policy,\nat each interval, verify the peer by "
 		   "policy, and serve the results over HTTP:\n"

@@ -59,8 +59,10 @@ static char *dup_global_description(void)
 		"  as unset.  The global options may also follow COMMAND.\n"
 		"\n"
 		"Exit status:\n"
-		"  0  trusted (verify), ok\n"
-		"  1  rejected (verify), some plugin unusable (plugins)\n"
+		"  0  trusted (verify, connect), ok\n"
+		"  1  rejected (verify, connect), some plugin unusable "
+		"(plugins),\n"
+		"     some probe failed (probe --once)\n"
 		"  2  usage, configuration or input error\n"
 		"\n"
 		"Run 'tlsverify COMMAND --help' for the options of a command.",
