@@ -3,6 +3,7 @@
 #include "cache.h"
 
 #include "result.h"
+#include "lock.h"
 
 #include <string.h>
 
@@ -17,7 +18,7 @@ typedef struct {
 } entry;
 
 typedef struct {
-	GMutex lock;
+	core_lock lock;
 	GHashTable *entries; /* key -> entry* */
 	GQueue fifo;	     /* entry*, oldest first */
 	unsigned capacity;
@@ -56,7 +57,7 @@ cache *cache_new(unsigned size, unsigned ttl)
 	for (unsigned i = 0; i < CACHE_SHARDS; i++) {
 		shard *s = &c->shards[i];
 
-		g_mutex_init(&s->lock);
+		core_lock_init(&s->lock);
 		s->entries = g_hash_table_new_full(key_hash, key_equal, NULL,
 						   (GDestroyNotify)entry_free);
 		g_queue_init(&s->fifo);
@@ -72,7 +73,7 @@ void cache_free(cache *c)
 	for (unsigned i = 0; i < CACHE_SHARDS; i++) {
 		g_queue_clear(&c->shards[i].fifo);
 		g_hash_table_unref(c->shards[i].entries);
-		g_mutex_clear(&c->shards[i].lock);
+		core_lock_clear(&c->shards[i].lock);
 	}
 	g_free(c);
 }
@@ -95,7 +96,7 @@ tv_result *cache_lookup(cache *c, const uint8_t key[CACHE_KEY_SIZE],
 	tv_result *r = NULL;
 	entry *e;
 
-	g_mutex_lock(&s->lock);
+	core_lock_acquire(&s->lock);
 	e = g_hash_table_lookup(s->entries, key);
 	if (e != NULL) {
 		if (now < e->expires)
@@ -103,7 +104,7 @@ tv_result *cache_lookup(cache *c, const uint8_t key[CACHE_KEY_SIZE],
 		else
 			drop(s, e);
 	}
-	g_mutex_unlock(&s->lock);
+	core_lock_release(&s->lock);
 	return r;
 }
 
@@ -123,7 +124,7 @@ void cache_store(cache *c, const uint8_t key[CACHE_KEY_SIZE], tv_result *result,
 	e->result = result_ref(result);
 	e->expires = expires;
 
-	g_mutex_lock(&s->lock);
+	core_lock_acquire(&s->lock);
 	old = g_hash_table_lookup(s->entries, key);
 	if (old != NULL)
 		drop(s, old);
@@ -132,5 +133,5 @@ void cache_store(cache *c, const uint8_t key[CACHE_KEY_SIZE], tv_result *result,
 	g_queue_push_tail(&s->fifo, e);
 	e->age = g_queue_peek_tail_link(&s->fifo);
 	g_hash_table_insert(s->entries, e->key, e);
-	g_mutex_unlock(&s->lock);
+	core_lock_release(&s->lock);
 }

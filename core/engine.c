@@ -43,7 +43,7 @@ tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 	e->conf_dir = g_strdup(conf_dir);
 	e->plugin_dir = g_strdup(plugin_dir);
 	e->current = s;
-	g_mutex_init(&e->reload_lock);
+	core_lock_init(&e->reload_lock);
 	return e;
 }
 
@@ -54,7 +54,7 @@ void tv_engine_free(tv_engine *e)
 	snapshot_unref(e->current);
 	if (e->creds != NULL)
 		gnutls_certificate_free_credentials(e->creds);
-	g_mutex_clear(&e->reload_lock);
+	core_lock_clear(&e->reload_lock);
 	stats_registry_free(e->shared.stats);
 	g_free(e->last_reload_error);
 	g_free(e->conf_dir);
@@ -87,7 +87,7 @@ bool tv_engine_reload(tv_engine *e, GError **error)
 	gint ep;
 
 	g_return_val_if_fail(e != NULL, false);
-	g_mutex_lock(&e->reload_lock);
+	core_lock_acquire(&e->reload_lock);
 	/* Only reloads swap `current`, and they hold reload_lock: the
 	 * running snapshot stays alive while the new one borrows from it. */
 	fresh = snapshot_new(e->conf_dir, e->plugin_dir, &e->shared, e->current,
@@ -98,7 +98,7 @@ bool tv_engine_reload(tv_engine *e, GError **error)
 		e->reloads_failed++;
 		g_free(e->last_reload_error);
 		e->last_reload_error = g_strdup(local->message);
-		g_mutex_unlock(&e->reload_lock);
+		core_lock_release(&e->reload_lock);
 		stats_audit(NULL, "reload-failed", NULL, NULL, NULL,
 			    local->message);
 		g_propagate_error(error, local);
@@ -114,7 +114,7 @@ bool tv_engine_reload(tv_engine *e, GError **error)
 	while (g_atomic_int_get(&e->readers[ep]) != 0)
 		g_thread_yield();
 	g_atomic_int_inc(&e->shared.trust_generation);
-	g_mutex_unlock(&e->reload_lock);
+	core_lock_release(&e->reload_lock);
 	snapshot_unref(old);
 	stats_audit(NULL, "reload", NULL, NULL, NULL,
 		    "policy reloaded from the configuration directory");

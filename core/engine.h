@@ -4,6 +4,7 @@
 #define TV_CORE_ENGINE_H
 
 #include "snapshot.h"
+#include "lock.h"
 
 struct tv_engine {
 	char *conf_dir;
@@ -17,7 +18,7 @@ struct tv_engine {
 	 */
 	gint readers[2];
 	gint epoch;
-	GMutex reload_lock;
+	core_lock reload_lock;
 	engine_shared shared;
 	/* The last reload (or the first load), for metrics and status. */
 	gint last_reload_ok;

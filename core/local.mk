@@ -21,6 +21,7 @@ core_sources = \
 	core/instance.c core/instance.h \
 	core/lint.c core/lint.h \
 	core/loader.c core/loader.h \
+	core/lock.h \
 	core/match.c core/match.h \
 	core/metrics.c \
 	core/policy.c core/policy.h \

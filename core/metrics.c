@@ -270,7 +270,7 @@ char *tv_engine_metrics(tv_engine *e)
 			       snap->endpoints->len);
 	snapshot_unref(snap);
 
-	g_mutex_lock(&e->reload_lock);
+	core_lock_acquire(&e->reload_lock);
 	header(out, "tlsverify_config_last_reload_success", "gauge",
 	       "1 when the last (re)load of the policy succeeded.");
 	g_string_append_printf(out, "tlsverify_config_last_reload_success %d\n",
@@ -290,6 +290,6 @@ char *tv_engine_metrics(tv_engine *e)
 		"tlsverify_config_reloads_total{result=\"failed\"} "
 		"%" G_GINT64_FORMAT "\n",
 		e->reloads_ok, e->reloads_failed);
-	g_mutex_unlock(&e->reload_lock);
+	core_lock_release(&e->reload_lock);
 	return g_string_free(out, FALSE);
 }

@@ -14,7 +14,7 @@ const double stats_latency_bounds[STATS_LATENCY_BUCKETS] = {
 };
 
 struct stats_registry {
-	GMutex lock;
+	core_lock lock;
 	GHashTable *by_name; /* name -> endpoint_stats* */
 };
 
@@ -27,7 +27,7 @@ typedef struct {
 static void endpoint_stats_free(endpoint_stats *s)
 {
 	g_hash_table_unref(s->events);
-	g_mutex_clear(&s->lock);
+	core_lock_clear(&s->lock);
 	g_free(s->name);
 	g_free(s);
 }
@@ -36,7 +36,7 @@ stats_registry *stats_registry_new(void)
 {
 	stats_registry *reg = g_new0(stats_registry, 1);
 
-	g_mutex_init(&reg->lock);
+	core_lock_init(&reg->lock);
 	reg->by_name =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 				      (GDestroyNotify)endpoint_stats_free);
@@ -48,7 +48,7 @@ void stats_registry_free(stats_registry *reg)
 	if (reg == NULL)
 		return;
 	g_hash_table_unref(reg->by_name);
-	g_mutex_clear(&reg->lock);
+	core_lock_clear(&reg->lock);
 	g_free(reg);
 }
 
@@ -56,17 +56,17 @@ endpoint_stats *stats_registry_get(stats_registry *reg, const char *name)
 {
 	endpoint_stats *s;
 
-	g_mutex_lock(&reg->lock);
+	core_lock_acquire(&reg->lock);
 	s = g_hash_table_lookup(reg->by_name, name);
 	if (s == NULL) {
 		s = g_new0(endpoint_stats, 1);
 		s->name = g_strdup(name);
-		g_mutex_init(&s->lock);
+		core_lock_init(&s->lock);
 		s->events = g_hash_table_new_full(g_str_hash, g_str_equal,
 						  g_free, g_free);
 		g_hash_table_insert(reg->by_name, s->name, s);
 	}
-	g_mutex_unlock(&reg->lock);
+	core_lock_release(&reg->lock);
 	return s;
 }
 
@@ -86,11 +86,11 @@ void stats_registry_foreach(stats_registry *reg,
 	GHashTableIter it;
 	gpointer v;
 
-	g_mutex_lock(&reg->lock);
+	core_lock_acquire(&reg->lock);
 	g_hash_table_iter_init(&it, reg->by_name);
 	while (g_hash_table_iter_next(&it, NULL, &v))
 		g_ptr_array_add(all, v);
-	g_mutex_unlock(&reg->lock);
+	core_lock_release(&reg->lock);
 	/* Entries are never removed while the engine lives. */
 	g_ptr_array_sort(all, compare_stats);
 	for (unsigned i = 0; i < all->len; i++)
@@ -135,7 +135,7 @@ void stats_audit(endpoint_stats *s, const char *event, const char *host,
 	if (s != NULL) {
 		audit_count *c;
 
-		g_mutex_lock(&s->lock);
+		core_lock_acquire(&s->lock);
 		c = g_hash_table_lookup(s->events, event);
 		if (c == NULL) {
 			c = g_new0(audit_count, 1);
@@ -151,7 +151,7 @@ void stats_audit(endpoint_stats *s, const char *event, const char *host,
 		} else {
 			c->held_back++;
 		}
-		g_mutex_unlock(&s->lock);
+		core_lock_release(&s->lock);
 	}
 	if (write)
 		audit_event(event, s ? s->name : NULL, host, reason, owner,
@@ -173,7 +173,7 @@ void stats_foreach_event(endpoint_stats *s,
 	GHashTableIter it;
 	gpointer k, v;
 
-	g_mutex_lock(&s->lock);
+	core_lock_acquire(&s->lock);
 	g_hash_table_iter_init(&it, s->events);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		g_ptr_array_add(names, g_strdup(k));
@@ -183,7 +183,7 @@ void stats_foreach_event(endpoint_stats *s,
 		counts[i] = ((audit_count *)g_hash_table_lookup(
 				     s->events, names->pdata[i]))
 				    ->count;
-	g_mutex_unlock(&s->lock);
+	core_lock_release(&s->lock);
 	for (unsigned i = 0; i < names->len; i++)
 		fn(names->pdata[i], counts[i], data);
 }

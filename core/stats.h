@@ -5,6 +5,8 @@
 
 #include "tlsverify/tlsverify.h"
 
+#include "lock.h"
+
 #include <stdatomic.h>
 
 /* Upper bounds of the latency buckets, in seconds (Prometheus "le"). */
@@ -26,7 +28,7 @@ typedef struct {
 	atomic_int_fast64_t last_not_after; /* 0 = no chain seen yet */
 
 	/* Audit events: rare, so a mutex; name -> audit_count*. */
-	GMutex lock;
+	core_lock lock;
 	GHashTable *events;
 } endpoint_stats;
 

@@ -182,7 +182,7 @@ char *tv_engine_status(tv_engine *e)
 	json_builder_end_array(b);
 	snapshot_unref(snap);
 
-	g_mutex_lock(&e->reload_lock);
+	core_lock_acquire(&e->reload_lock);
 	json_builder_set_member_name(b, "reload");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "ok");
@@ -198,7 +198,7 @@ char *tv_engine_status(tv_engine *e)
 	json_builder_set_member_name(b, "failed_total");
 	json_builder_add_int_value(b, e->reloads_failed);
 	json_builder_end_object(b);
-	g_mutex_unlock(&e->reload_lock);
+	core_lock_release(&e->reload_lock);
 	json_builder_end_object(b);
 
 	root = json_builder_get_root(b);
