@@ -16,7 +16,7 @@ out=$TV_BUILDDIR/demo-out
 pki=$out/pki
 conf=$out/conf.d
 
-for tool in jq certtool gnutls-serv gnutls-cli timeout; do
+for tool in jq certtool openssl gnutls-cli timeout; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "demo: $tool is required" >&2
 		exit 1
@@ -178,10 +178,10 @@ fi
 
 # --- a real TLS server on 127.0.0.1 ----------------------------------------
 echo
-echo "A local TLS server (gnutls-serv on 127.0.0.1) presenting chain-good.pem:"
+echo "A local TLS server (openssl s_server on 127.0.0.1) presenting chain-good.pem:"
 served=$out/served-chain.pem
 if tls_server_start "$pki/chain-good.pem" "$pki/leaf-good.key" \
-	"$out/gnutls-serv.log" && tls_server_fetch "$served"; then
+	"$out/tls-server.log" && tls_server_fetch "$served"; then
 	tls_server_stop
 	echo "    fetched $(grep -c 'BEGIN CERTIFICATE' "$served") certificates" \
 		"from 127.0.0.1:$tls_server_port into $served"
@@ -200,7 +200,7 @@ else
 	cases=$((cases + 1))
 	failed=$((failed + 1))
 	echo "    UNEXPECTED: could not serve or fetch the chain:"
-	tail -n 3 "$out/gnutls-serv.log" "$served.log" 2>/dev/null |
+	tail -n 3 "$out/tls-server.log" "$served.log" 2>/dev/null |
 		sed 's/^/    /'
 fi
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# A chain fetched from a real TLS server (gnutls-serv on 127.0.0.1) verifies
+# A chain fetched from a real TLS server (openssl s_server on 127.0.0.1) verifies
 # like the file it was served from.
 set -eu
 # shellcheck source=tests/integration/lib.sh
@@ -8,9 +8,9 @@ set -eu
 # shellcheck source=tests/integration/tls-server.sh
 . "$TV_SRCDIR/tests/integration/tls-server.sh"
 
-if ! command -v gnutls-serv >/dev/null 2>&1 ||
+if ! command -v openssl >/dev/null 2>&1 ||
 	! command -v gnutls-cli >/dev/null 2>&1; then
-	echo "# SKIP gnutls-serv/gnutls-cli not installed (gnutls-bin)"
+	echo "# SKIP openssl/gnutls-cli not installed (openssl, gnutls-bin)"
 	exit 77
 fi
 
@@ -33,7 +33,7 @@ served() {
 	s_got=$tv_tmp/served-$s_name.pem
 	s_why=
 	tls_server_start "$s_chain" "$s_key" "$tv_tmp/serv-$s_name.log" ||
-		s_why="gnutls-serv did not start: $(tail -n 2 "$tv_tmp/serv-$s_name.log")"
+		s_why="the TLS server did not start: $(tail -n 2 "$tv_tmp/serv-$s_name.log")"
 	if [ -z "$s_why" ] && ! tls_server_fetch "$s_got"; then
 		s_why="gnutls-cli could not fetch the chain: $(tail -n 2 "$s_got.log")"
 	fi

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=sh
-# A throw-away gnutls-serv on 127.0.0.1 for the integration tests and the
-# demo (sourced, not run).  The caller kills it by PID (tls_server_stop),
+# A throw-away TLS server on 127.0.0.1 for the integration tests and the
+# demo (sourced, not run): openssl s_server, which (unlike gnutls-serv)
+# can bind the loopback address only; -www keeps it serving whatever its
+# standard input says.  The caller kills it by PID (tls_server_stop),
 # normally from an EXIT trap.
 #
 #   tls_server_start CERT KEY LOG   sets tls_server_pid and tls_server_port
@@ -11,7 +13,7 @@
 tls_server_pid=
 tls_server_port=
 
-# A random port in 30000..59999; a busy one is detected by gnutls-serv
+# A random port in 30000..59999; a busy one is detected by the server
 # exiting, and another is tried.
 tls_server_random_port() {
 	echo $(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 30000))
@@ -22,15 +24,17 @@ tls_server_start() {
 	while [ "$ts_attempt" -lt 5 ]; do
 		ts_attempt=$((ts_attempt + 1))
 		tls_server_port=$(tls_server_random_port)
-		gnutls-serv --echo --disable-client-cert --x509certfile "$1" \
-			--x509keyfile "$2" --port "$tls_server_port" \
+		# CERT holds the leaf then the intermediates: -cert takes the
+		# first, -cert_chain the rest.
+		awk 'f; /END CERTIFICATE/ { f = 1 }' "$1" >"$3.chain"
+		openssl s_server -accept "127.0.0.1:$tls_server_port" \
+			-cert "$1" -key "$2" -cert_chain "$3.chain" -www \
 			</dev/null >"$3" 2>&1 &
 		tls_server_pid=$!
 		# Bounded: at most 100 polls of 0.1 s for the listening line.
 		ts_poll=0
 		while [ "$ts_poll" -lt 100 ]; do
-			if grep -q "listening on IPv4 .* port $tls_server_port\\.\\.\\.done" \
-				"$3" 2>/dev/null; then
+			if grep -q '^ACCEPT' "$3" 2>/dev/null; then
 				return 0
 			fi
 			kill -0 "$tls_server_pid" 2>/dev/null || break
@@ -39,7 +43,7 @@ tls_server_start() {
 		done
 		tls_server_stop
 	done
-	echo "tls-server.sh: gnutls-serv did not start (see $3)" >&2
+	echo "tls-server.sh: openssl s_server did not start (see $3)" >&2
 	return 1
 }
 
