@@ -30,3 +30,22 @@ bench-handshake: all
 	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
 		$(SHELL) $(top_srcdir)/bench/run-bench-handshake.sh
 .PHONY: bench-handshake
+
+# The issue-8 suite: five chain types, every contender interleaved in one
+# run, then the same loops counted by callgrind; targets table at the end.
+noinst_PROGRAMS += bench/bench-suite
+bench_bench_suite_SOURCES = bench/bench-suite.c
+bench_bench_suite_CFLAGS = $(AM_CFLAGS)
+bench_bench_suite_CPPFLAGS = $(AM_CPPFLAGS)
+bench_bench_suite_LDADD = core/libtlsverify.la $(GLIB_LIBS) $(GNUTLS_LIBS)
+if HAVE_OPENSSL
+bench_bench_suite_CPPFLAGS += -DTV_BENCH_OPENSSL=1
+bench_bench_suite_CFLAGS += $(OPENSSL_CFLAGS)
+bench_bench_suite_LDADD += $(OPENSSL_LIBS)
+endif
+EXTRA_DIST += bench/gen-bench-pki.sh bench/run-bench-suite.sh
+bench: bench-suite
+bench-suite: all
+	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
+		$(SHELL) $(top_srcdir)/bench/run-bench-suite.sh
+.PHONY: bench-suite
