@@ -345,8 +345,21 @@ bool der_certificate_spki(const gnutls_datum_t *der, gnutls_datum_t *spki)
 	}
 	if (!der_next(&c, &tag, &start, &len, &whole))
 		return false;
-	if (tag == 0xa0 && !der_next(&c, &tag, &start, &len, &whole))
-		return false; /* skip the explicit version */
+	if (tag == 0xa0) {
+		/* [0] EXPLICIT Version: exactly one INTEGER, nothing else.
+		 * libtasn1 reads on after the INTEGER whatever length the
+		 * wrapper claims; skipping by that length would slice other
+		 * bytes than GnuTLS parses (found by fuzz/fuzz-spki.c). */
+		der_cursor inner = {start, start + len};
+		const unsigned char *vstart, *vwhole;
+		size_t vlen;
+
+		if (!der_next(&inner, &tag, &vstart, &vlen, &vwhole) ||
+		    tag != 0x02 || inner.p != inner.end)
+			return false;
+		if (!der_next(&c, &tag, &start, &len, &whole))
+			return false;
+	}
 	/* serialNumber was just read; then signature, issuer, validity,
 	 * subject. */
 	if (tag != 0x02)

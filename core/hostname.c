@@ -64,8 +64,13 @@ char *hostname_normalize(const char *host)
 		h[--len] = '\0';
 	if (len == 0)
 		return NULL;
-	if (hostname_is_ip(h))
+	if (hostname_is_ip(h)) {
+		/* glib accepts "%zone" suffixes; a zone names an interface,
+		 * never a peer, and would make normal forms unstable. */
+		if (strspn(h, "0123456789abcdefABCDEF:.") != len)
+			return NULL;
 		return g_ascii_strdown(h, -1);
+	}
 	if (!is_dns_name(h))
 		return NULL;
 	return g_ascii_strdown(h, -1);

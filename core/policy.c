@@ -240,7 +240,6 @@ static bool parse_step(const source *src, const config_setting_t *s,
 		       policy_step **out, GError **error)
 {
 	static const char *const core_keys[] = {"use", "control", NULL};
-	g_autoptr(GError) local = NULL;
 	config_setting_t *use, *control;
 	policy_step *step;
 
