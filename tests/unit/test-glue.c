@@ -10,11 +10,6 @@
 
 static char *plugin_dir; /* pem.so and mtls.so */
 
-static char *fixture(const char *name)
-{
-	return g_build_filename(tv_test_env("TV_FIXTURES"), name, NULL);
-}
-
 static int suite_init(void)
 {
 	static const char *const names[] = {"pem", "mtls", NULL};
@@ -37,8 +32,8 @@ static int suite_clean(void)
  */
 static tv_engine *client_engine(const char *extra)
 {
-	g_autofree char *ca = fixture("ca.pem");
-	g_autofree char *rogue = fixture("rogue-ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
+	g_autofree char *rogue = tv_test_fixture("rogue-ca.pem");
 	g_autofree char *policy = g_strdup_printf(
 		"endpoints = (\n"
 		"%s"
@@ -67,7 +62,7 @@ static char *client_endpoint(const char *host, const char *name)
 	g_autofree char *keyname = g_strconcat(name, ".key", NULL);
 	g_autofree char *cert = tv_test_mtls_fixture(base);
 	g_autofree char *key = tv_test_mtls_fixture(keyname);
-	g_autofree char *ca = fixture("ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
 
 	return g_strdup_printf(
 		"  { name = \"with-client\"; hosts = [ \"%s\" ];\n"
@@ -116,8 +111,8 @@ static tv_engine *server_engine(void)
 static void server_init(tv_tls_server *srv, const char *chain, const char *key)
 {
 	memset(srv, 0, sizeof(*srv));
-	srv->cert_file = fixture(chain);
-	srv->key_file = fixture(key);
+	srv->cert_file = tv_test_fixture(chain);
+	srv->key_file = tv_test_fixture(key);
 	srv->client_cert = GNUTLS_CERT_IGNORE;
 }
 
@@ -219,7 +214,7 @@ static void test_untrusted(void)
 
 static void test_sni_override(void)
 {
-	g_autofree char *ca = fixture("ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
 	g_autofree char *ep = g_strdup_printf(
 		"  { name = \"fronted\"; hosts = [ \"good.internal.test\" ];\n"
 		"    sni = \"front.example.test\";\n"

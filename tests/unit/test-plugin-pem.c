@@ -7,18 +7,13 @@
 #include <glib/gstdio.h>
 #include <tlsverify/tlsverify.h>
 
-#include "tv-test.h"
+#include "tv-engine-test.h"
 
 #define FIXED_TIME INT64_C(1780272000) /* 2026-06-01T00:00:00Z */
 #define POLICY_FILE "50-test.conf"
 #define STEP_LOCATION POLICY_FILE ":5" /* the line the step is written on */
 
 static char *plugin_dir; /* private, 0755, holds pem.so only */
-
-static char *fixture(const char *name)
-{
-	return g_build_filename(tv_test_env("TV_FIXTURES"), name, NULL);
-}
 
 /* Copies @src to @dir/@name with mode @mode; false on any error. */
 static bool copy_file(const char *src, const char *dir, const char *name,
@@ -67,7 +62,7 @@ static tv_engine *engine_for_step(const char *step, char **conf_dir,
 				  GError **error)
 {
 	g_autofree char *dir = tv_test_mkdtemp("conf-pem");
-	g_autofree char *rogue = fixture("rogue-ca.pem");
+	g_autofree char *rogue = tv_test_fixture("rogue-ca.pem");
 	g_autofree char *policy = g_strdup_printf(
 		"# written by test-plugin-pem\n"
 		"endpoints = (\n"
@@ -104,7 +99,7 @@ static tv_result *verify_fixture(tv_engine *engine, const char *chain,
 				 const char *host, tv_purpose purpose)
 {
 	g_autoptr(tv_request) request = tv_request_new(host, 0);
-	g_autofree char *path = fixture(chain);
+	g_autofree char *path = tv_test_fixture(chain);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *pem = NULL;
 	tv_result *result = NULL;
@@ -122,18 +117,6 @@ static tv_result *verify_fixture(tv_engine *engine, const char *chain,
 		return NULL;
 	}
 	return result;
-}
-
-static const tv_trace_entry *find_step(const tv_result *result,
-				       const char *plugin)
-{
-	for (size_t i = 0; i < tv_result_get_trace_length(result); i++) {
-		const tv_trace_entry *e = tv_result_get_trace_entry(result, i);
-
-		if (e != NULL && g_strcmp0(e->plugin, plugin) == 0)
-			return e;
-	}
-	return NULL;
 }
 
 /* Expects tv_engine_new to fail with a message naming the step and @what. */
@@ -203,8 +186,8 @@ static const verify_case verify_cases[] = {
 
 static void run_verify_case(const verify_case *c)
 {
-	g_autofree char *ca = fixture("ca.pem");
-	g_autofree char *crl = c->with_crl ? fixture("crl.pem") : NULL;
+	g_autofree char *ca = tv_test_fixture("ca.pem");
+	g_autofree char *crl = c->with_crl ? tv_test_fixture("crl.pem") : NULL;
 	g_autofree char *step = pem_step(ca, crl);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(tv_engine) engine = engine_for_step(step, NULL, &error);
@@ -231,7 +214,7 @@ static void run_verify_case(const verify_case *c)
 	CU_ASSERT_EQUAL(tv_result_get_verdict(result), c->verdict);
 	CU_ASSERT_EQUAL(tv_result_get_reasons(result), c->reasons);
 
-	e = find_step(result, "pem");
+	e = tv_test_find_step(result, "pem");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	if (c->step != NULL) {
 		CU_ASSERT_STRING_EQUAL(e->verdict, c->step);
@@ -303,7 +286,7 @@ static void test_no_bundle_key(void)
 
 static void test_garbage_bundle(void)
 {
-	g_autofree char *garbage = fixture("garbage.pem");
+	g_autofree char *garbage = tv_test_fixture("garbage.pem");
 	g_autofree char *step = pem_step(garbage, NULL);
 
 	expect_load_error(step, garbage);
@@ -311,8 +294,8 @@ static void test_garbage_bundle(void)
 
 static void test_garbage_crl(void)
 {
-	g_autofree char *ca = fixture("ca.pem");
-	g_autofree char *garbage = fixture("garbage.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
+	g_autofree char *garbage = tv_test_fixture("garbage.pem");
 	g_autofree char *step = pem_step(ca, garbage);
 
 	expect_load_error(step, garbage);
@@ -320,7 +303,7 @@ static void test_garbage_crl(void)
 
 static void test_missing_crl(void)
 {
-	g_autofree char *ca = fixture("ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
 	g_autofree char *dir = tv_test_mkdtemp("missing");
 	g_autofree char *path = g_build_filename(dir, "nope.crl", NULL);
 	g_autofree char *step = pem_step(ca, path);
@@ -331,7 +314,7 @@ static void test_missing_crl(void)
 /* A certificate is not a CRL: the file must not be taken as "no CRLs". */
 static void test_crl_without_crl(void)
 {
-	g_autofree char *ca = fixture("ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
 	g_autofree char *step = pem_step(ca, ca);
 
 	expect_load_error(step, ca);
@@ -352,7 +335,7 @@ static void test_empty_dir(void)
 static void test_dir_with_bad_file(void)
 {
 	g_autofree char *dir = tv_test_mkdtemp("bad-bundle");
-	g_autofree char *ca = fixture("ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
 	g_autofree char *bad = g_build_filename(dir, "20-bad.pem", NULL);
 	g_autofree char *step = NULL;
 
@@ -366,8 +349,8 @@ static void test_dir_with_bad_file(void)
 static void test_dir_bundle(void)
 {
 	g_autofree char *dir = tv_test_mkdtemp("dir-bundle");
-	g_autofree char *ca = fixture("ca.pem");
-	g_autofree char *rogue = fixture("rogue-ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
+	g_autofree char *rogue = tv_test_fixture("rogue-ca.pem");
 	g_autofree char *step = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(tv_engine) engine = NULL;
@@ -399,8 +382,8 @@ static void test_dir_bundle(void)
 /* bundle may list several files; each one is an anchor source. */
 static void test_bundle_list(void)
 {
-	g_autofree char *ca = fixture("ca.pem");
-	g_autofree char *rogue = fixture("rogue-ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
+	g_autofree char *rogue = tv_test_fixture("rogue-ca.pem");
 	g_autofree char *step =
 		g_strdup_printf("{ use = \"pem\"; control = \"required\"; "
 				"bundle = [ \"%s\", \"%s\" ]; }",
@@ -423,7 +406,7 @@ static void test_bundle_list(void)
  * against the working directory. */
 static void test_relative_bundle(void)
 {
-	g_autofree char *ca = fixture("ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
 	g_autofree char *dir = tv_test_mkdtemp("conf-rel");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(tv_engine) engine = NULL;

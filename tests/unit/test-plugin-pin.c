@@ -296,18 +296,6 @@ static tv_result *verify_at(tv_engine *engine, const char *chain, int64_t when)
 	return result;
 }
 
-static const tv_trace_entry *find_step(const tv_result *result,
-				       const char *plugin)
-{
-	for (size_t i = 0; i < tv_result_get_trace_length(result); i++) {
-		const tv_trace_entry *e = tv_result_get_trace_entry(result, i);
-
-		if (e != NULL && g_strcmp0(e->plugin, plugin) == 0)
-			return e;
-	}
-	return NULL;
-}
-
 /* ---- verification cases: one table, one CUnit test per row ------------ */
 
 typedef struct {
@@ -486,7 +474,7 @@ static void run_verify_case(const verify_case *c)
 	result = verify_at(engine, c->chain, c->time);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(result);
 
-	e = find_step(result, "pin");
+	e = tv_test_find_step(result, "pin");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	if (tv_result_get_verdict(result) != c->verdict ||
 	    tv_result_get_reasons(result) != c->reasons ||
@@ -867,7 +855,7 @@ static void test_pin_does_not_rescue_untrusted(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(result);
 	CU_ASSERT_EQUAL(tv_result_get_verdict(result), TV_VERDICT_REJECTED);
 	CU_ASSERT_EQUAL(tv_result_get_reasons(result), TV_REASON_UNTRUSTED);
-	e = find_step(result, "pin");
+	e = tv_test_find_step(result, "pin");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	CU_ASSERT_STRING_EQUAL(e->verdict, "pass");
 }

@@ -9,7 +9,7 @@
 #include <gnutls/x509.h>
 #include <tlsverify/tlsverify.h>
 
-#include "tv-test.h"
+#include "tv-engine-test.h"
 
 #define FIXED_TIME INT64_C(1780272000) /* 2026-06-01T00:00:00Z */
 #define POLICY_FILE "50-test.conf"
@@ -23,11 +23,6 @@ static char *plugin_dir; /* private, 0755, holds system.so only */
  * passing vacuously.
  */
 static int system_cas;
-
-static char *fixture(const char *name)
-{
-	return g_build_filename(tv_test_env("TV_FIXTURES"), name, NULL);
-}
 
 static bool copy_file(const char *src, const char *dir, const char *name,
 		      int mode)
@@ -174,7 +169,7 @@ static tv_result *verify_fixture(tv_engine *engine, const char *chain,
 				 const char *host)
 {
 	g_autoptr(tv_request) request = tv_request_new(host, 0);
-	g_autofree char *path = fixture(chain);
+	g_autofree char *path = tv_test_fixture(chain);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *pem = NULL;
 	gsize len = 0;
@@ -185,18 +180,6 @@ static tv_result *verify_fixture(tv_engine *engine, const char *chain,
 		return NULL;
 	}
 	return verify_request(engine, request);
-}
-
-static const tv_trace_entry *find_step(const tv_result *result,
-				       const char *plugin)
-{
-	for (size_t i = 0; i < tv_result_get_trace_length(result); i++) {
-		const tv_trace_entry *e = tv_result_get_trace_entry(result, i);
-
-		if (e != NULL && g_strcmp0(e->plugin, plugin) == 0)
-			return e;
-	}
-	return NULL;
 }
 
 /* Our private CA is not in the system store: @chain must be "untrusted" by
@@ -223,7 +206,7 @@ static void check_untrusted(const char *name, const char *hosts,
 	CU_ASSERT_STRING_EQUAL(tv_result_get_endpoint(result), name);
 	CU_ASSERT_EQUAL(tv_result_get_verdict(result), TV_VERDICT_REJECTED);
 	CU_ASSERT_EQUAL(tv_result_get_reasons(result), TV_REASON_UNTRUSTED);
-	e = find_step(result, "system");
+	e = tv_test_find_step(result, "system");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	CU_ASSERT_STRING_EQUAL(e->verdict, "fail");
 	CU_ASSERT_EQUAL(e->reasons, TV_REASON_UNTRUSTED);
@@ -276,7 +259,7 @@ static void test_forged_public_name(void)
 
 static void test_with_crl(void)
 {
-	g_autofree char *crl = fixture("crl.pem");
+	g_autofree char *crl = tv_test_fixture("crl.pem");
 
 	check_untrusted("internal", "\"*.internal.test\"", "chain-good.pem",
 			"good.internal.test", crl);
@@ -342,7 +325,7 @@ static void test_system_root_trusted(void)
 	CU_ASSERT_STRING_EQUAL(tv_result_get_endpoint(result), "roots");
 	CU_ASSERT_EQUAL(tv_result_get_verdict(result), TV_VERDICT_TRUSTED);
 	CU_ASSERT_EQUAL(tv_result_get_reasons(result), 0);
-	e = find_step(result, "system");
+	e = tv_test_find_step(result, "system");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	CU_ASSERT_STRING_EQUAL(e->verdict, "pass");
 }
@@ -362,7 +345,7 @@ static void expect_crl_error(const char *crl)
 
 static void test_garbage_crl(void)
 {
-	g_autofree char *garbage = fixture("garbage.pem");
+	g_autofree char *garbage = tv_test_fixture("garbage.pem");
 
 	expect_crl_error(garbage);
 }
@@ -377,7 +360,7 @@ static void test_missing_crl(void)
 
 static void test_crl_without_crl(void)
 {
-	g_autofree char *ca = fixture("ca.pem");
+	g_autofree char *ca = tv_test_fixture("ca.pem");
 
 	expect_crl_error(ca);
 }

@@ -59,6 +59,25 @@ static inline char *tv_test_conf(const char *name, const char *text)
 	return dir;
 }
 
+/* Path of fixture @name in $TV_FIXTURES; caller g_free()s it. */
+static inline char *tv_test_fixture(const char *name)
+{
+	return g_build_filename(tv_test_env("TV_FIXTURES"), name, NULL);
+}
+
+/* The first trace line of @plugin in @result, NULL when it did not run. */
+static inline const tv_trace_entry *tv_test_find_step(const tv_result *result,
+						      const char *plugin)
+{
+	for (size_t i = 0; i < tv_result_get_trace_length(result); i++) {
+		const tv_trace_entry *e = tv_result_get_trace_entry(result, i);
+
+		if (e != NULL && g_strcmp0(e->plugin, plugin) == 0)
+			return e;
+	}
+	return NULL;
+}
+
 /* Request for @host with the fixture chain @file at TV_TEST_TIME. */
 static inline tv_request *tv_test_request(const char *host, const char *file)
 {
