@@ -485,36 +485,55 @@ tv_step_verdict tv_trust_list_verify_with(gnutls_x509_trust_list_t list,
 		return fail(r, tv_reasons_from_gnutls_status(status), msg);
 	}
 
-	if (c->time_reasons != 0)
-		return fail(r, c->time_reasons, g_strdup(c->time_message));
-
-	/* The anchor's validity at the request time (GnuTLS was told to skip
-	 * it).  When the top of the path is itself trusted there is no
-	 * separate anchor; its times were checked with the path. */
-	if (probe.found) {
-		if (probe.from == (time_t)-1 || c->time < (int64_t)probe.from)
-			return fail(r, TV_REASON_NOT_YET_VALID,
-				    g_strdup_printf("trust anchor '%s' is not "
-						    "yet valid",
-						    who));
-		if (probe.until == (time_t)-1 || c->time > (int64_t)probe.until)
-			return fail(r, TV_REASON_EXPIRED,
-				    g_strdup_printf("trust anchor '%s' has "
-						    "expired",
-						    who));
-	}
 	{
 		uint32_t reasons = 0;
 		char *msg = NULL;
 
-		/* RFC 5280 checks GnuTLS does not make (nearly free when no
-		 * certificate has name constraints or policy constraints). */
-		if (!path_check_extras(c,
-				       probe.found && c->anchor.data != NULL
-					       ? &c->anchor
-					       : NULL,
-				       options, &reasons, &msg))
-			return fail(r, reasons, msg);
+		if (c->time_reasons != 0) {
+			reasons = c->time_reasons;
+			msg = g_strdup(c->time_message);
+		} else if (probe.found && (probe.from == (time_t)-1 ||
+					   c->time < (int64_t)probe.from)) {
+			/* The anchor's validity at the request time (GnuTLS
+			 * was told to skip it).  When the top of the path is
+			 * itself trusted there is no separate anchor. */
+			reasons = TV_REASON_NOT_YET_VALID;
+			msg = g_strdup_printf("trust anchor '%s' is not yet "
+					      "valid",
+					      who);
+		} else if (probe.found && (probe.until == (time_t)-1 ||
+					   c->time > (int64_t)probe.until)) {
+			reasons = TV_REASON_EXPIRED;
+			msg = g_strdup_printf("trust anchor '%s' has expired",
+					      who);
+		} else {
+			/* RFC 5280 checks GnuTLS does not make (nearly free
+			 * when no certificate has name or policy
+			 * constraints). */
+			path_check_extras(c,
+					  probe.found && c->anchor.data != NULL
+						  ? &c->anchor
+						  : NULL,
+					  options, &reasons, &msg);
+		}
+		if (reasons != 0) {
+			uint32_t other = 0;
+			char *other_msg = NULL;
+
+			/* Another path may still hold: an expired
+			 * cross-signed root (Let's Encrypt, 2021) next to the
+			 * current one in the trust list. */
+			if (!path_search(list, request, c, options, 0, &other,
+					 &other_msg)) {
+				g_free(other_msg);
+				return fail(r, reasons, msg);
+			}
+			g_free(other_msg);
+			g_free(msg);
+			tv_step_result_set_message(
+				r, "chain verified by an alternative path");
+			return path_validated(list, c, options, r);
+		}
 	}
 	if (probe.found)
 		tv_step_result_set_message(r, "chain verified to '%s'", who);
