@@ -18,10 +18,8 @@
 #define ARC_NAME_CONSTRAINTS 0x1e
 #define OID_ANY_EKU "2.5.29.37.0"
 
-/* Bounds the candidate search: nodes visited, CAs scanned for an anchor
- * whose name differs only in case or spacing. */
+/* Bounds the candidate search (nodes visited). */
 #define PATH_MAX_VISITS 64
-#define PATH_MAX_ANCHOR_SCAN 256
 
 unsigned path_gnutls_flags(const tv_path_options *options)
 {
@@ -398,34 +396,18 @@ typedef struct {
 	char *message;
 } search;
 
-/* A trust-list CA whose subject is @cur's issuer: GnuTLS's hashed lookup
- * first, then a bounded scan for names equal under RFC 5280 rules.
- * (transfer full) or NULL. */
+/* A trust-list CA whose subject is @cur's issuer, by GnuTLS's hashed
+ * lookup: (transfer full) or NULL.  Anchors are found by their exact
+ * name only; scanning a system store for names equal under RFC 5280 rules
+ * would cost every untrusted chain milliseconds (a copy per CA). */
 static gnutls_x509_crt_t find_anchor(search *s, size_t cur)
 {
-	gnutls_x509_trust_list_iter_t it = NULL;
 	gnutls_x509_crt_t ca = NULL;
 
 	if (gnutls_x509_trust_list_get_issuer(s->list, s->c->all[cur], &ca,
 					      GNUTLS_TL_GET_COPY) >= 0)
 		return ca;
-	ca = NULL;
-	for (unsigned n = 0;
-	     n < PATH_MAX_ANCHOR_SCAN &&
-	     gnutls_x509_trust_list_iter_get_ca(s->list, &it, &ca) >= 0;
-	     n++) {
-		gnutls_datum_t dn = {NULL, 0};
-		bool match = gnutls_x509_crt_get_raw_dn(ca, &dn) >= 0 &&
-			     dn_equal(&dn, &s->issuer[cur]);
-
-		gnutls_free(dn.data);
-		if (match)
-			break;
-		gnutls_x509_crt_deinit(ca);
-		ca = NULL;
-	}
-	gnutls_x509_trust_list_iter_deinit(it);
-	return ca;
+	return NULL;
 }
 
 static void note_first(search *s, uint32_t reasons, char *message)

@@ -34,7 +34,8 @@ bool path_check_extras(const tv_chain *chain, const gnutls_datum_t *anchor_der,
 
 /*
  * Looks for a path GnuTLS misjudged or did not build: candidate paths from
- * the presented certificates (names compared as RFC 5280 says, every
+ * the presented certificates (names compared as RFC 5280 says; anchors
+ * by exact name through the trust list's hash), every
  * issuer of the right name tried, at most PATH_MAX_CANDIDATES), each
  * accepted only when GnuTLS's rejection of it is PATH_GNUTLS_REVISABLE
  * and tlsverify's own RFC 5280 6.1 validation passes.  @primary_status is
