@@ -2,6 +2,7 @@
 /* The presented chain, imported once per verification and put in path order. */
 #include "chain.h"
 
+#include "path.h"
 #include "request.h"
 
 #include <stdarg.h>
@@ -74,8 +75,13 @@ static bool import_one(tv_chain *c, GBytes *bytes, crt_names *names,
 	return true;
 }
 
-static void check_times(tv_chain *c)
+void chain_check_times(tv_chain *c)
 {
+	c->time_reasons = 0;
+	c->earliest_not_after = 0;
+	c->next_change = 0;
+	g_free(c->time_message);
+	c->time_message = NULL;
 	for (size_t i = 0; i < c->len; i++) {
 		time_t from = gnutls_x509_crt_get_activation_time(c->crts[i]);
 		time_t until = gnutls_x509_crt_get_expiration_time(c->crts[i]);
@@ -196,7 +202,7 @@ bool chain_build(tv_chain *c, const tv_request *req, int64_t time,
 		c->len++;
 		cur = next;
 	}
-	check_times(c);
+	chain_check_times(c);
 	ok = true;
 out:
 	names_clear(names, c->n_all);
@@ -283,97 +289,6 @@ void tv_step_result_set_message(tv_step_result *r, const char *format, ...)
 	va_end(ap);
 }
 
-/*
- * GnuTLS parses certificates but hands out no slice of the SPKI: its
- * get_key_id re-encodes the key (~8 µs); hashing the DER slice costs
- * ~0.2 µs.  The certificate was already parsed by GnuTLS, so only the
- * outer TLV headers are walked here, each bounds-checked:
- * Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version
- * OPTIONAL, serialNumber, signature, issuer, validity, subject,
- * subjectPublicKeyInfo, ... }, ... }.
- */
-typedef struct {
-	const unsigned char *p, *end;
-} der_cursor;
-
-/* Reads one TLV header; sets @tag, the content [@start, @start+@len) and
- * @whole (tag+length+content). */
-static bool der_next(der_cursor *c, unsigned *tag, const unsigned char **start,
-		     size_t *len, const unsigned char **whole)
-{
-	const unsigned char *p = c->p;
-	size_t n;
-
-	if (c->end - p < 2)
-		return false;
-	*whole = p;
-	*tag = *p++;
-	if ((*tag & 0x1f) == 0x1f)
-		return false; /* multi-byte tags never occur here */
-	if (*p < 0x80) {
-		n = *p++;
-	} else {
-		unsigned bytes = *p++ & 0x7f;
-
-		if (bytes == 0 || bytes > 4 || (size_t)(c->end - p) < bytes)
-			return false; /* indefinite or absurd length */
-		n = 0;
-		while (bytes--)
-			n = (n << 8) | *p++;
-	}
-	if ((size_t)(c->end - p) < n)
-		return false;
-	*start = p;
-	*len = n;
-	c->p = p + n;
-	return true;
-}
-
-bool der_certificate_spki(const gnutls_datum_t *der, gnutls_datum_t *spki)
-{
-	der_cursor c = {der->data, der->data + der->size};
-	const unsigned char *start, *whole;
-	unsigned tag;
-	size_t len;
-
-	/* Certificate, then tbsCertificate: step inside both. */
-	for (int i = 0; i < 2; i++) {
-		if (!der_next(&c, &tag, &start, &len, &whole) || tag != 0x30)
-			return false;
-		c.p = start;
-		c.end = start + len;
-	}
-	if (!der_next(&c, &tag, &start, &len, &whole))
-		return false;
-	if (tag == 0xa0) {
-		/* [0] EXPLICIT Version: exactly one INTEGER, nothing else.
-		 * libtasn1 reads on after the INTEGER whatever length the
-		 * wrapper claims; skipping by that length would slice other
-		 * bytes than GnuTLS parses (found by fuzz/fuzz-spki.c). */
-		der_cursor inner = {start, start + len};
-		const unsigned char *vstart, *vwhole;
-		size_t vlen;
-
-		if (!der_next(&inner, &tag, &vstart, &vlen, &vwhole) ||
-		    tag != 0x02 || inner.p != inner.end)
-			return false;
-		if (!der_next(&c, &tag, &start, &len, &whole))
-			return false;
-	}
-	/* serialNumber was just read; then signature, issuer, validity,
-	 * subject. */
-	if (tag != 0x02)
-		return false;
-	for (int i = 0; i < 4; i++)
-		if (!der_next(&c, &tag, &start, &len, &whole) || tag != 0x30)
-			return false;
-	if (!der_next(&c, &tag, &start, &len, &whole) || tag != 0x30)
-		return false;
-	spki->data = (unsigned char *)whole;
-	spki->size = (unsigned)(start + len - whole);
-	return true;
-}
-
 bool tv_chain_get_spki(const tv_chain *c, size_t index, gnutls_datum_t *out)
 {
 	g_return_val_if_fail(c != NULL && out != NULL, false);
@@ -451,19 +366,60 @@ static int note_anchor(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer,
 	return 0;
 }
 
+/*
+ * A path is validated: @c's path (leaf first, c->crts[0..c->len - 1]) and
+ * its anchor (c->anchor, DER; NULL when the top of the path is itself
+ * trusted).  Everything that judges a validated path hooks in here.
+ */
+static tv_step_verdict path_validated(gnutls_x509_trust_list_t list,
+				      const tv_chain *c,
+				      const tv_path_options *options,
+				      tv_step_result *r)
+{
+	(void)list;
+	(void)options;
+	/* ---- REVOCATION HOOK (issue 7, revocation half) ----------------
+	 * The validated path is c->crts[0..c->len - 1] (leaf first, parsed
+	 * gnutls_x509_crt_t, shared: do not modify) followed by the anchor
+	 * (c->anchor as DER, or none when c->crts[c->len - 1] is trusted
+	 * itself); options->crls / n_crls / revocation say what to check.
+	 * A revocation failure returns fail(r, TV_REASON_REVOKED or
+	 * TV_REASON_UNTRUSTED, message) here.
+	 * ---------------------------------------------------------------- */
+	(void)c;
+	(void)r;
+	return TV_STEP_PASS;
+}
+
 tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 				     const tv_request *request,
 				     const tv_chain *c, tv_step_result *r)
 {
+	return tv_trust_list_verify_with(list, request, c, NULL, r);
+}
+
+tv_step_verdict tv_trust_list_verify_with(gnutls_x509_trust_list_t list,
+					  const tv_request *request,
+					  const tv_chain *cc,
+					  const tv_path_options *options,
+					  tv_step_result *r)
+{
 	gnutls_typed_vdata_st purpose = {0};
 	gnutls_datum_t text = {NULL, 0};
-	anchor_probe probe = {c, false, 0, 0, NULL};
+	/* The path and anchor are per-request state a step may refine. */
+	tv_chain *c = (tv_chain *)cc;
+	anchor_probe probe = {c, false, 0, 0, NULL, {NULL, 0}};
 	g_autofree char *who = NULL;
 	unsigned status = 0;
 	int ret;
 
 	g_return_val_if_fail(list != NULL && c != NULL && r != NULL,
 			     TV_STEP_FAIL);
+	if (options != NULL && options->size < sizeof(tv_path_options))
+		/* Built against a shorter struct: only its members exist.
+		 * Nothing is appended yet, so refuse rather than guess. */
+		return fail(r, TV_REASON_MALFORMED,
+			    g_strdup("tv_path_options of an unknown size"));
 	if (c->len == 0)
 		return fail(r, TV_REASON_MALFORMED,
 			    g_strdup("no certificate to verify"));
@@ -480,15 +436,12 @@ tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 	current_probe = &probe;
 	ret = gnutls_x509_trust_list_verify_crt2(
 		list, c->crts, (unsigned)c->len, &purpose, 1,
-		GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-			GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS |
-			GNUTLS_VERIFY_DO_NOT_ALLOW_UNSORTED_CHAIN,
-		&status, note_anchor);
+		path_gnutls_flags(options), &status, note_anchor);
 	current_probe = NULL;
 	who = probe.who;
 	if (probe.der.data != NULL && ret >= 0 && status == 0 &&
 	    c->anchor.data == NULL)
-		((tv_chain *)c)->anchor = probe.der; /* per-request state */
+		c->anchor = probe.der;
 	else
 		gnutls_free(probe.der.data);
 
@@ -497,8 +450,29 @@ tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 			    g_strdup_printf("verification could not run: %s",
 					    gnutls_strerror(ret)));
 	if (status != 0) {
-		char *msg;
+		uint32_t reasons = 0;
+		char *msg = NULL;
 
+		/* GnuTLS 3.7 rejects some valid paths (names differing in
+		 * case or spacing, self-issued certificates counted against
+		 * pathLen, DN/URI name constraints, policy extensions) and
+		 * builds only one path: look again, RFC 5280's way. */
+		if (path_search(list, request, c, options, status, &reasons,
+				&msg)) {
+			g_autofree char *top =
+				crt_describe(c->crts[c->len - 1]);
+
+			if (c->time_reasons != 0)
+				return fail(r, c->time_reasons,
+					    g_strdup(c->time_message));
+			tv_step_result_set_message(
+				r, "chain verified above '%s' (RFC 5280 path)",
+				top);
+			return path_validated(list, c, options, r);
+		}
+		if (reasons != 0 && (status & ~PATH_GNUTLS_REVISABLE) == 0)
+			return fail(r, reasons, msg);
+		g_free(msg);
 		if (gnutls_certificate_verification_status_print(
 			    status, GNUTLS_CRT_X509, &text, 0) >= 0 &&
 		    text.data != NULL)
@@ -511,25 +485,59 @@ tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 		return fail(r, tv_reasons_from_gnutls_status(status), msg);
 	}
 
-	if (c->time_reasons != 0)
-		return fail(r, c->time_reasons, g_strdup(c->time_message));
+	{
+		uint32_t reasons = 0;
+		char *msg = NULL;
 
-	/* The anchor's validity at the request time (GnuTLS was told to skip
-	 * it).  When the top of the path is itself trusted there is no
-	 * separate anchor; its times were checked with the path. */
-	if (!probe.found) {
-		tv_step_result_set_message(r, "chain verified");
-		return TV_STEP_PASS;
+		if (c->time_reasons != 0) {
+			reasons = c->time_reasons;
+			msg = g_strdup(c->time_message);
+		} else if (probe.found && (probe.from == (time_t)-1 ||
+					   c->time < (int64_t)probe.from)) {
+			/* The anchor's validity at the request time (GnuTLS
+			 * was told to skip it).  When the top of the path is
+			 * itself trusted there is no separate anchor. */
+			reasons = TV_REASON_NOT_YET_VALID;
+			msg = g_strdup_printf("trust anchor '%s' is not yet "
+					      "valid",
+					      who);
+		} else if (probe.found && (probe.until == (time_t)-1 ||
+					   c->time > (int64_t)probe.until)) {
+			reasons = TV_REASON_EXPIRED;
+			msg = g_strdup_printf("trust anchor '%s' has expired",
+					      who);
+		} else {
+			/* RFC 5280 checks GnuTLS does not make (nearly free
+			 * when no certificate has name or policy
+			 * constraints). */
+			path_check_extras(c,
+					  probe.found && c->anchor.data != NULL
+						  ? &c->anchor
+						  : NULL,
+					  options, &reasons, &msg);
+		}
+		if (reasons != 0) {
+			uint32_t other = 0;
+			char *other_msg = NULL;
+
+			/* Another path may still hold: an expired
+			 * cross-signed root (Let's Encrypt, 2021) next to the
+			 * current one in the trust list. */
+			if (!path_search(list, request, c, options, 0, &other,
+					 &other_msg)) {
+				g_free(other_msg);
+				return fail(r, reasons, msg);
+			}
+			g_free(other_msg);
+			g_free(msg);
+			tv_step_result_set_message(
+				r, "chain verified by an alternative path");
+			return path_validated(list, c, options, r);
+		}
 	}
-	if (probe.from == (time_t)-1 || c->time < (int64_t)probe.from)
-		return fail(r, TV_REASON_NOT_YET_VALID,
-			    g_strdup_printf("trust anchor '%s' is not yet "
-					    "valid",
-					    who));
-	if (probe.until == (time_t)-1 || c->time > (int64_t)probe.until)
-		return fail(
-			r, TV_REASON_EXPIRED,
-			g_strdup_printf("trust anchor '%s' has expired", who));
-	tv_step_result_set_message(r, "chain verified to '%s'", who);
-	return TV_STEP_PASS;
+	if (probe.found)
+		tv_step_result_set_message(r, "chain verified to '%s'", who);
+	else
+		tv_step_result_set_message(r, "chain verified");
+	return path_validated(list, c, options, r);
 }

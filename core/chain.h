@@ -5,6 +5,8 @@
 
 #include "tlsverify/plugin.h"
 
+#include "der.h"
+
 /* Hard cap on certificates a request may carry, whatever the policy says:
  * bounds the work an attacker can cause before any policy runs. */
 #define CHAIN_MAX_INPUT 32
@@ -41,8 +43,8 @@ bool chain_build(tv_chain *chain, const tv_request *request, int64_t time,
 		 uint32_t *reasons, char **message);
 void chain_clear(tv_chain *chain);
 
-/* Slices the SubjectPublicKeyInfo TLV out of a DER certificate. */
-bool der_certificate_spki(const gnutls_datum_t *der, gnutls_datum_t *spki);
+/* (Re)computes the validity fields of the chain's current path. */
+void chain_check_times(tv_chain *chain);
 
 /* Short printable subject of @crt; (transfer full). */
 char *crt_describe(gnutls_x509_crt_t crt);

@@ -9,11 +9,14 @@ tvinclude_HEADERS += \
 core_sources = \
 	core/audit.c core/audit.h \
 	core/cache.c core/cache.h \
+	core/cert-policy.c core/cert-policy.h \
 	core/chain.c core/chain.h \
 	core/checks.c core/checks.h \
 	core/client-cert.c \
 	core/combine.c core/combine.h \
+	core/der.c core/der.h \
 	core/describe.c core/describe.h \
+	core/dn.c core/dn.h \
 	core/engine.c core/engine.h \
 	core/error.c \
 	core/gnutls-glue.c \
@@ -24,6 +27,9 @@ core_sources = \
 	core/lock.h \
 	core/match.c core/match.h \
 	core/metrics.c \
+	core/name-constraints.c core/name-constraints.h \
+	core/path.c core/path.h \
+	core/path-options.c \
 	core/policy.c core/policy.h \
 	core/protected.c core/protected.h \
 	core/reason.c \
@@ -35,8 +41,8 @@ core_sources = \
 	core/stats.c core/stats.h \
 	core/timeparse.c
 
-core_cflags = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)
-core_libs = $(GLIB_LIBS) $(GNUTLS_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
+core_cflags = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS) $(TASN1_CFLAGS)
+core_libs = $(GLIB_LIBS) $(GNUTLS_LIBS) $(TASN1_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
 
 lib_LTLIBRARIES += core/libtlsverify.la
 core_libtlsverify_la_SOURCES = $(core_sources)

@@ -14,6 +14,7 @@ typedef struct {
 	gnutls_x509_trust_list_t list;
 	unsigned int anchors;
 	unsigned int crls;
+	tv_path_options options; /* RFC 5280 inputs from the settings */
 } pem_state;
 
 static void pem_state_free(pem_state *st)
@@ -22,6 +23,7 @@ static void pem_state_free(pem_state *st)
 		return;
 	if (st->list != NULL)
 		gnutls_x509_trust_list_deinit(st->list, 1);
+	tv_path_options_clear(&st->options);
 	g_free(st);
 }
 
@@ -214,6 +216,8 @@ static bool pem_open(const tv_settings *settings, const tv_host *host,
 		return false;
 
 	st = g_new0(pem_state, 1);
+	if (!tv_path_options_read(settings, &st->options, error))
+		return false;
 	ret = tv_trust_list_new(&st->list);
 	if (ret < 0) {
 		st->list = NULL;
@@ -246,7 +250,8 @@ static tv_step_verdict pem_verify(void *state, const tv_request *request,
 		tv_step_result_set_message(result, "pem: not opened");
 		return TV_STEP_FAIL;
 	}
-	return tv_trust_list_verify(st->list, request, chain, result);
+	return tv_trust_list_verify_with(st->list, request, chain, &st->options,
+					 result);
 }
 
 static void pem_close(void *state)

@@ -13,6 +13,7 @@ typedef struct {
 	gnutls_x509_trust_list_t list;
 	unsigned int anchors;
 	unsigned int crls;
+	tv_path_options options; /* RFC 5280 inputs from the settings */
 } system_state;
 
 static void system_state_free(system_state *st)
@@ -21,6 +22,7 @@ static void system_state_free(system_state *st)
 		return;
 	if (st->list != NULL)
 		gnutls_x509_trust_list_deinit(st->list, 1);
+	tv_path_options_clear(&st->options);
 	g_free(st);
 }
 
@@ -93,6 +95,8 @@ static bool system_open(const tv_settings *settings, const tv_host *host,
 	}
 
 	st = g_new0(system_state, 1);
+	if (!tv_path_options_read(settings, &st->options, error))
+		return false;
 	ret = tv_trust_list_new(&st->list);
 	if (ret < 0) {
 		st->list = NULL;
@@ -142,7 +146,8 @@ static tv_step_verdict system_verify(void *state, const tv_request *request,
 		tv_step_result_set_message(result, "system: not opened");
 		return TV_STEP_FAIL;
 	}
-	return tv_trust_list_verify(st->list, request, chain, result);
+	return tv_trust_list_verify_with(st->list, request, chain, &st->options,
+					 result);
 }
 
 static void system_close(void *state)

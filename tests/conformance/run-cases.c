@@ -13,13 +13,14 @@
 
 /* `requires` tags this runner implements; a case needing any other tag
  * is skipped (never counted as passed). */
-static const char *const implemented[] = {"crl", NULL};
+static const char *const implemented[] = {"crl", "policy-inputs", NULL};
 
 typedef struct {
 	unsigned passed, failed, skipped;
 	const char *plugin_dir;
 	const char *work_dir;
 	bool verbose;
+	bool allow_sha1;
 } totals;
 
 static char *read_text(const char *dir, const char *name)
@@ -62,8 +63,53 @@ static char *unimplemented_tag(const char *dir, GError **error)
 	return NULL;
 }
 
+/* The PKITS initial policy inputs of meta.json as pem step settings
+ * (RFC 5280 6.1.1 c, e, f, g); empty when the case has the defaults.
+ * The expected user-constrained policy set needs no setting: a specific
+ * initial_policy_set makes the engine require a non-empty one. */
+static char *policy_inputs(const char *dir)
+{
+	g_autofree char *path = g_build_filename(dir, "meta.json", NULL);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	GString *out = g_string_new(NULL);
+	JsonObject *meta;
+	static const struct {
+		const char *meta, *setting;
+	} flags[] = {
+		{"initial_explicit_policy", "require_explicit_policy"},
+		{"initial_policy_mapping_inhibit", "inhibit_policy_mapping"},
+		{"initial_inhibit_any_policy", "inhibit_any_policy"},
+	};
+
+	if (!json_parser_load_from_file(parser, path, NULL))
+		return g_string_free(out, FALSE);
+	meta = json_node_get_object(json_parser_get_root(parser));
+	if (meta == NULL)
+		return g_string_free(out, FALSE);
+	for (size_t i = 0; i < G_N_ELEMENTS(flags); i++)
+		if (json_object_has_member(meta, flags[i].meta) &&
+		    json_object_get_boolean_member(meta, flags[i].meta))
+			g_string_append_printf(out, " %s = true;",
+					       flags[i].setting);
+	if (json_object_has_member(meta, "initial_policy_set")) {
+		JsonArray *set = json_object_get_array_member(
+			meta, "initial_policy_set");
+		unsigned n = set ? json_array_get_length(set) : 0;
+
+		if (n > 0) {
+			g_string_append(out, " initial_policy_set = [");
+			for (unsigned i = 0; i < n; i++)
+				g_string_append_printf(
+					out, "%s\"%s\"", i ? ", " : " ",
+					json_array_get_string_element(set, i));
+			g_string_append(out, " ];");
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* Writes the case's policy: one endpoint, a pem step on roots.pem
- * (with crls.pem when present). */
+ * (with crls.pem when present, and the case's policy inputs). */
 static char *write_policy(const totals *t, const char *dir, const char *host,
 			  bool check_name, GError **error)
 {
@@ -72,6 +118,7 @@ static char *write_policy(const totals *t, const char *dir, const char *host,
 	g_autofree char *roots = g_build_filename(dir, "roots.pem", NULL);
 	g_autofree char *crls = g_build_filename(dir, "crls.pem", NULL);
 	g_autofree char *crl_key = NULL;
+	g_autofree char *inputs = policy_inputs(dir);
 	g_autofree char *text = NULL;
 
 	g_mkdir_with_parents(conf, 0755);
@@ -81,10 +128,12 @@ static char *write_policy(const totals *t, const char *dir, const char *host,
 		"defaults = { verify_hostname = %s; max_chain_length = 32; "
 		"cache = { size = 0; }; };\n"
 		"endpoints = ( { name = \"case\"; hosts = [ \"%s\" ]; chain = "
-		"( { use = \"pem\"; control = \"required\"; bundle = \"%s\";%s "
+		"( { use = \"pem\"; control = \"required\"; bundle = "
+		"\"%s\";%s%s%s "
 		"} ); } );\n",
 		check_name ? "true" : "false", host, roots,
-		crl_key ? crl_key : "");
+		crl_key ? crl_key : "", inputs,
+		t->allow_sha1 ? " allow_sha1 = true;" : "");
 	if (!g_file_set_contents(file, text, -1, error))
 		return NULL;
 	return g_steal_pointer(&conf);
@@ -248,6 +297,7 @@ int main(int argc, char **argv)
 	g_autofree char *floor_file = NULL;
 	g_autofree char *work = NULL;
 	gboolean verbose = FALSE;
+	gboolean allow_sha1 = FALSE;
 	g_auto(GStrv) dirs = NULL;
 	GOptionEntry entries[] = {
 		{"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugin_dir,
@@ -256,6 +306,10 @@ int main(int argc, char **argv)
 		 "Fail when fewer cases pass than the number in FILE", "FILE"},
 		{"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 		 "Print the message of every rejection on stderr", NULL},
+		{"allow-sha1", 0, 0, G_OPTION_ARG_NONE, &allow_sha1,
+		 "Accept SHA-1 signatures (allow_sha1 on the pem step): for "
+		 "suites from before SHA-1 was retired, such as PKITS",
+		 NULL},
 		{G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &dirs,
 		 NULL, "DIR..."},
 		{NULL},
@@ -287,6 +341,7 @@ int main(int argc, char **argv)
 	t.plugin_dir = plugin_dir;
 	t.work_dir = work;
 	t.verbose = verbose;
+	t.allow_sha1 = allow_sha1;
 	for (char **d = dirs; *d != NULL; d++)
 		run_dir(&t, *d);
 

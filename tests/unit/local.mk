@@ -7,6 +7,7 @@ core_unit_tests = \
 	tests/unit/test-engine \
 	tests/unit/test-basics \
 	tests/unit/test-chain \
+	tests/unit/test-path \
 	tests/unit/test-ops
 
 check_PROGRAMS += $(core_unit_tests)
@@ -35,6 +36,10 @@ tests_unit_test_basics_LDADD = $(unit_libs)
 tests_unit_test_chain_SOURCES = tests/unit/test-chain.c
 tests_unit_test_chain_CFLAGS = $(unit_cflags)
 tests_unit_test_chain_LDADD = $(unit_internal_libs)
+
+tests_unit_test_path_SOURCES = tests/unit/test-path.c
+tests_unit_test_path_CFLAGS = $(unit_cflags)
+tests_unit_test_path_LDADD = $(unit_internal_libs)
 
 tests_unit_test_ops_SOURCES = tests/unit/test-ops.c
 tests_unit_test_ops_CFLAGS = $(unit_cflags)

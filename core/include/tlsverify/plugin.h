@@ -208,6 +208,9 @@ G_BEGIN_DECLS
  *  1.2  describe (metrics and status); tv_describe_int,
  *       tv_describe_string.
  *       Later, same minor: TV_PLUGIN_CAP_KEEP_ON_RELOAD.
+ *       Later, same minor: tv_path_options, tv_revocation_mode,
+ *       tv_trust_list_verify_with, tv_path_options_read,
+ *       tv_path_options_clear (RFC 5280 policy inputs, SHA-1 opt-in).
  */
 #define TV_PLUGIN_ABI_MAJOR 1
 #define TV_PLUGIN_ABI_MINOR 2
@@ -519,6 +522,69 @@ TV_API tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 					    const tv_request *request,
 					    const tv_chain *chain,
 					    tv_step_result *result);
+
+/* How revocation is checked along a validated path (tv_path_options). */
+typedef enum {
+	TV_REVOCATION_OFF = 0,
+	TV_REVOCATION_IF_PRESENT = 1,
+	TV_REVOCATION_REQUIRE = 2,
+} tv_revocation_mode;
+
+/*
+ * Inputs of RFC 5280 path validation beyond the trust list, for
+ * tv_trust_list_verify_with().  Set @size to sizeof (tv_path_options):
+ * members are only ever appended, and the engine reads no member beyond
+ * @size.  All pointers are borrowed for the call.
+ */
+typedef struct {
+	size_t size; /* sizeof (tv_path_options): members are only appended */
+	gnutls_x509_crl_t *crls; /* borrowed; may be NULL */
+	size_t n_crls;
+	tv_revocation_mode revocation;
+	/* RFC 5280 6.1.1 user-initial-policy-set: NULL-terminated dotted
+	 * OIDs; NULL (or one holding anyPolicy 2.5.29.32.0) = any policy.
+	 * A specific set also requires the path to leave one of them
+	 * valid (a non-empty user-constrained policy set). */
+	const char *const *initial_policy_set;
+	bool require_explicit_policy; /* initial-explicit-policy */
+	bool inhibit_policy_mapping;  /* initial-policy-mapping-inhibit */
+	bool inhibit_any_policy;      /* initial-any-policy-inhibit */
+	/* Accept SHA-1 signatures on the path (GnuTLS refuses them by
+	 * default).  Only for legacy PKIs: a step that sets it is warned
+	 * about by `tlsverify check-config`. */
+	bool allow_sha1;
+} tv_path_options;
+
+/*
+ * tv_trust_list_verify_with: tv_trust_list_verify() with @options (NULL:
+ * the defaults, i.e. any policy, nothing required, no SHA-1).  GnuTLS
+ * validates the path; tlsverify adds what GnuTLS 3.7 lacks (RFC 5280 name
+ * comparison, self-issued certificates outside pathLenConstraint, DN and
+ * URI name constraints, certificate policies) and, when the first path
+ * fails, tries other paths through the presented certificates (e.g. a
+ * cross-signed intermediate).  On PASS the chain's path
+ * (tv_chain_get_crt) is the validated one.
+ * Returns: TV_STEP_PASS or TV_STEP_FAIL with reasons and message.
+ */
+TV_API tv_step_verdict tv_trust_list_verify_with(gnutls_x509_trust_list_t list,
+						 const tv_request *request,
+						 const tv_chain *chain,
+						 const tv_path_options *options,
+						 tv_step_result *result);
+
+/*
+ * tv_path_options_read: for open(); fills @options (size included, other
+ * members zero unless set) from the step's settings
+ * `initial_policy_set` (string or list of OIDs), `require_explicit_policy`,
+ * `inhibit_policy_mapping`, `inhibit_any_policy` and `allow_sha1`
+ * (booleans, default false).  Free with tv_path_options_clear().
+ * Returns: false with @error (TV_ERROR_CONFIG, file:line) on a wrong type
+ * or an OID that is not dotted decimal.
+ */
+TV_API bool tv_path_options_read(const tv_settings *settings,
+				 tv_path_options *options, GError **error);
+/* Frees what tv_path_options_read() allocated and zeroes @options. */
+TV_API void tv_path_options_clear(tv_path_options *options);
 
 /* Maps GnuTLS verification status bits to tv_reason bits. */
 TV_API uint32_t tv_reasons_from_gnutls_status(unsigned status);
