@@ -28,6 +28,7 @@ core_sources = \
 	core/protected.c core/protected.h \
 	core/reason.c \
 	core/request.c core/request.h \
+	core/revocation.c core/revocation.h \
 	core/result.c core/result.h \
 	core/settings.c core/settings.h \
 	core/snapshot.c core/snapshot.h \
@@ -35,8 +36,8 @@ core_sources = \
 	core/stats.c core/stats.h \
 	core/timeparse.c
 
-core_cflags = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS)
-core_libs = $(GLIB_LIBS) $(GNUTLS_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
+core_cflags = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS) $(TASN1_CFLAGS)
+core_libs = $(GLIB_LIBS) $(GNUTLS_LIBS) $(TASN1_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)
 
 lib_LTLIBRARIES += core/libtlsverify.la
 core_libtlsverify_la_SOURCES = $(core_sources)

@@ -520,6 +520,42 @@ TV_API tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 					    const tv_chain *chain,
 					    tv_step_result *result);
 
+/* How CRLs are applied (tv_path_options.revocation). */
+typedef enum {
+	TV_REVOCATION_OFF = 0,
+	TV_REVOCATION_IF_PRESENT = 1,
+	TV_REVOCATION_REQUIRE = 2
+} tv_revocation_mode;
+
+/* Inputs of path validation beyond the trust list. */
+typedef struct {
+	size_t size; /* sizeof (tv_path_options): members are only appended */
+	gnutls_x509_crl_t *crls; /* borrowed; may be NULL */
+	size_t n_crls;
+	tv_revocation_mode revocation;
+	const char *const *initial_policy_set; /* NULL-terminated OIDs; NULL =
+						  anyPolicy */
+	bool require_explicit_policy;
+	bool inhibit_policy_mapping;
+	bool inhibit_any_policy;
+	bool allow_sha1;
+} tv_path_options;
+
+/*
+ * tv_trust_list_verify_with: tv_trust_list_verify, then the checks
+ * @options asks for.  Revocation: every certificate of the path but the
+ * anchor is checked against @options->crls (RFC 5280 6.3: each CRL
+ * validated itself) as @options->revocation says; a revoked certificate
+ * fails with TV_REASON_REVOKED, an unknown status that the mode requires
+ * with TV_REASON_UNTRUSTED.  @options NULL: as tv_trust_list_verify.
+ * Everything is borrowed for the call.
+ */
+TV_API tv_step_verdict tv_trust_list_verify_with(gnutls_x509_trust_list_t list,
+						 const tv_request *request,
+						 const tv_chain *chain,
+						 const tv_path_options *options,
+						 tv_step_result *result);
+
 /* Maps GnuTLS verification status bits to tv_reason bits. */
 TV_API uint32_t tv_reasons_from_gnutls_status(unsigned status);
 
