@@ -804,11 +804,14 @@ static bool crl_layout(crl_info *ri)
 	return true;
 }
 
+static GMutex export_lock;
+
 static void crl_parse(crl_info *ri)
 {
 	gnutls_datum_t raw = {NULL, 0};
 	size_t size;
 	unsigned critical;
+	int ret;
 
 	if (ri->parsed)
 		return;
@@ -829,9 +832,13 @@ static void crl_parse(crl_info *ri)
 		ri->problem = "has an unreadable issuer";
 		return;
 	}
-	if (gnutls_x509_crl_export2(ri->crl, GNUTLS_X509_FMT_DER, &ri->der) <
-		    0 ||
-	    !crl_layout(ri)) {
+	/* Exporting re-encodes through libtasn1's asn1_der_coding, which
+	 * writes scratch offsets into the parsed tree: a CRL shared by
+	 * concurrent verifications is exported by one thread at a time. */
+	g_mutex_lock(&export_lock);
+	ret = gnutls_x509_crl_export2(ri->crl, GNUTLS_X509_FMT_DER, &ri->der);
+	g_mutex_unlock(&export_lock);
+	if (ret < 0 || !crl_layout(ri)) {
 		ri->problem = "does not parse";
 		return;
 	}
