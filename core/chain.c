@@ -4,8 +4,10 @@
 
 #include "path.h"
 #include "request.h"
+#include "revocation.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Enough buckets that a system store's CAs rarely share one: each CA in
@@ -366,6 +368,63 @@ static int note_anchor(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer,
 	return 0;
 }
 
+/* ---- revocation hook (tv_path_options) -------------------------------- */
+
+/* The earliest instant after the chain's time at which a CRL of @o starts
+ * or stops being usable: a cached verdict must not outlive it. */
+static int64_t crls_next_change(const tv_path_options *o, int64_t time)
+{
+	int64_t next = 0;
+
+	for (size_t k = 0; k < o->n_crls; k++) {
+		time_t t[2] = {gnutls_x509_crl_get_this_update(o->crls[k]),
+			       gnutls_x509_crl_get_next_update(o->crls[k])};
+
+		for (int j = 0; j < 2; j++)
+			if (t[j] != (time_t)-1 && (int64_t)t[j] > time &&
+			    (next == 0 || (int64_t)t[j] < next))
+				next = (int64_t)t[j];
+	}
+	return next;
+}
+
+/* After a PASS: the path GnuTLS validated (the chain and, when it is not
+ * the top of the chain, the anchor it found) checked against the CRLs. */
+static tv_step_verdict
+check_revocation(const tv_chain *c, const tv_path_options *o, tv_step_result *r)
+{
+	g_autofree gnutls_x509_crt_t *path = NULL;
+	gnutls_x509_crt_t anchor = NULL;
+	uint32_t reasons = 0;
+	char *message = NULL;
+	size_t n = c->len;
+	bool ok;
+
+	path = g_new(gnutls_x509_crt_t, c->len + 1);
+	memcpy(path, c->crts, c->len * sizeof(*path));
+	if (c->anchor.data != NULL) {
+		if (gnutls_x509_crt_init(&anchor) < 0 ||
+		    gnutls_x509_crt_import(anchor, &c->anchor,
+					   GNUTLS_X509_FMT_DER) < 0) {
+			if (anchor != NULL)
+				gnutls_x509_crt_deinit(anchor);
+			return fail(r, TV_REASON_UNTRUSTED,
+				    g_strdup("revocation: cannot read the "
+					     "trust anchor"));
+		}
+		path[n++] = anchor;
+	}
+	ok = tv_revocation_check_pool(path, n, c->all, c->n_all, o->crls,
+				      o->n_crls, o->revocation, c->time,
+				      &reasons, &message);
+	if (anchor != NULL)
+		gnutls_x509_crt_deinit(anchor);
+	tv_step_result_set_valid_until(r, crls_next_change(o, c->time));
+	if (!ok)
+		return fail(r, reasons, message);
+	return TV_STEP_PASS;
+}
+
 /*
  * A path is validated: @c's path (leaf first, c->crts[0..c->len - 1]) and
  * its anchor (c->anchor, DER; NULL when the top of the path is itself
@@ -377,18 +436,12 @@ static tv_step_verdict path_validated(gnutls_x509_trust_list_t list,
 				      tv_step_result *r)
 {
 	(void)list;
-	(void)options;
-	/* ---- REVOCATION HOOK (issue 7, revocation half) ----------------
-	 * The validated path is c->crts[0..c->len - 1] (leaf first, parsed
-	 * gnutls_x509_crt_t, shared: do not modify) followed by the anchor
-	 * (c->anchor as DER, or none when c->crts[c->len - 1] is trusted
-	 * itself); options->crls / n_crls / revocation say what to check.
-	 * A revocation failure returns fail(r, TV_REASON_REVOKED or
-	 * TV_REASON_UNTRUSTED, message) here.
-	 * ---------------------------------------------------------------- */
-	(void)c;
-	(void)r;
-	return TV_STEP_PASS;
+	/* No CRLs and nothing required: not a single extra instruction. */
+	if (options == NULL || options->revocation == TV_REVOCATION_OFF ||
+	    (options->n_crls == 0 &&
+	     options->revocation == TV_REVOCATION_IF_PRESENT))
+		return TV_STEP_PASS;
+	return check_revocation(c, options, r);
 }
 
 tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,

@@ -34,6 +34,7 @@ core_sources = \
 	core/protected.c core/protected.h \
 	core/reason.c \
 	core/request.c core/request.h \
+	core/revocation.c core/revocation.h \
 	core/result.c core/result.h \
 	core/settings.c core/settings.h \
 	core/snapshot.c core/snapshot.h \

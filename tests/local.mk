@@ -44,6 +44,7 @@ unit_libs = core/libtlsverify.la $(CUNIT_LIBS) $(GLIB_LIBS) \
 include tests/mock/local.mk
 include tests/unit/local.mk
 include tests/unit/plugins.mk
+include tests/unit/revocation.mk
 include tests/integration/local.mk
 
 TESTS += tests/style/check-format.sh

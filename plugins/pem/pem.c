@@ -13,8 +13,13 @@
 typedef struct {
 	gnutls_x509_trust_list_t list;
 	unsigned int anchors;
-	unsigned int crls;
-	tv_path_options options; /* RFC 5280 inputs from the settings */
+	/* CRLs stay out of the trust list: GnuTLS would apply them without
+	 * validating them; tv_trust_list_verify_with checks them itself. */
+	gnutls_x509_crl_t *crls;
+	unsigned int n_crls;
+	tv_revocation_mode revocation;
+	tv_path_options
+		options; /* RFC 5280 inputs; crls point into the above */
 } pem_state;
 
 static void pem_state_free(pem_state *st)
@@ -24,6 +29,9 @@ static void pem_state_free(pem_state *st)
 	if (st->list != NULL)
 		gnutls_x509_trust_list_deinit(st->list, 1);
 	tv_path_options_clear(&st->options);
+	for (unsigned int i = 0; i < st->n_crls; i++)
+		gnutls_x509_crl_deinit(st->crls[i]);
+	g_free(st->crls);
 	g_free(st);
 }
 
@@ -64,13 +72,25 @@ static bool pem_add_file(pem_state *st, const tv_settings *settings,
 	}
 	datum.data = (unsigned char *)data;
 	datum.size = (unsigned int)len;
-	if (kind == PEM_CERTS)
+	if (kind == PEM_CERTS) {
 		ret = gnutls_x509_trust_list_add_trust_mem(
 			st->list, &datum, NULL, GNUTLS_X509_FMT_PEM,
 			GNUTLS_TL_NO_DUPLICATES, 0);
-	else
-		ret = gnutls_x509_trust_list_add_trust_mem(
-			st->list, NULL, &datum, GNUTLS_X509_FMT_PEM, 0, 0);
+	} else {
+		gnutls_x509_crl_t *crls = NULL;
+		unsigned int n = 0;
+
+		ret = gnutls_x509_crl_list_import2(&crls, &n, &datum,
+						   GNUTLS_X509_FMT_PEM, 0);
+		if (ret >= 0) {
+			st->crls = g_renew(gnutls_x509_crl_t, st->crls,
+					   st->n_crls + n);
+			memcpy(st->crls + st->n_crls, crls, n * sizeof(*crls));
+			st->n_crls += n;
+			ret = (int)n;
+		}
+		gnutls_free(crls);
+	}
 	if (ret < 0) {
 		tv_settings_set_error(settings, key, error,
 				      "'%s' holds no usable PEM %s: %s", path,
@@ -84,8 +104,6 @@ static bool pem_add_file(pem_state *st, const tv_settings *settings,
 	}
 	if (kind == PEM_CERTS)
 		st->anchors += (unsigned int)ret;
-	else
-		st->crls += (unsigned int)ret;
 	return true;
 }
 
@@ -175,6 +193,43 @@ static bool pem_add_bundles(pem_state *st, const tv_settings *settings,
 	return true;
 }
 
+/*
+ * "revocation": "require" | "if-present" | "off".  Default: require when
+ * the step names CRLs (a CRL the policy gives is meant to be used), else
+ * if-present (which, with no CRL, checks nothing).
+ */
+static bool pem_read_revocation(const tv_settings *settings, bool have_crls,
+				tv_revocation_mode *mode, GError **error)
+{
+	const char *text = NULL;
+
+	*mode = have_crls ? TV_REVOCATION_REQUIRE : TV_REVOCATION_IF_PRESENT;
+	if (!tv_settings_get_string(settings, "revocation", &text, error))
+		return false;
+	if (text == NULL)
+		return true;
+	if (strcmp(text, "require") == 0)
+		*mode = TV_REVOCATION_REQUIRE;
+	else if (strcmp(text, "if-present") == 0)
+		*mode = TV_REVOCATION_IF_PRESENT;
+	else if (strcmp(text, "off") == 0)
+		*mode = TV_REVOCATION_OFF;
+	else {
+		tv_settings_set_error(settings, "revocation", error,
+				      "unknown revocation mode '%s' (require, "
+				      "if-present or off)",
+				      text);
+		return false;
+	}
+	if (*mode == TV_REVOCATION_REQUIRE && !have_crls) {
+		tv_settings_set_error(settings, "revocation", error,
+				      "'require' needs CRLs: add a 'crl' "
+				      "setting");
+		return false;
+	}
+	return true;
+}
+
 /* Reads the step's settings: "bundle" (required) and "crl" (optional). */
 static bool pem_read_settings(const tv_settings *settings, char ***bundles,
 			      char ***crls, GError **error)
@@ -218,6 +273,9 @@ static bool pem_open(const tv_settings *settings, const tv_host *host,
 	st = g_new0(pem_state, 1);
 	if (!tv_path_options_read(settings, &st->options, error))
 		return false;
+	if (!pem_read_revocation(settings, crls != NULL, &st->revocation,
+				 error))
+		return false;
 	ret = tv_trust_list_new(&st->list);
 	if (ret < 0) {
 		st->list = NULL;
@@ -235,7 +293,11 @@ static bool pem_open(const tv_settings *settings, const tv_host *host,
 
 	g_debug("%s: %u trust anchors, %u CRLs",
 		tv_settings_get_location(settings, NULL), st->anchors,
-		st->crls);
+		st->n_crls);
+	/* The CRLs are final now: the options borrow them until close. */
+	st->options.crls = st->crls;
+	st->options.n_crls = st->n_crls;
+	st->options.revocation = st->revocation;
 	*state = g_steal_pointer(&st);
 	return true;
 }
@@ -244,7 +306,6 @@ static tv_step_verdict pem_verify(void *state, const tv_request *request,
 				  const tv_chain *chain, tv_step_result *result)
 {
 	const pem_state *st = state;
-
 	if (st == NULL || st->list == NULL) {
 		tv_step_result_add_reasons(result, TV_REASON_UNTRUSTED);
 		tv_step_result_set_message(result, "pem: not opened");
@@ -265,7 +326,7 @@ static void pem_describe(void *state, tv_describe *out)
 	const pem_state *st = state;
 
 	tv_describe_int(out, "anchors", st->anchors);
-	tv_describe_int(out, "crls", st->crls);
+	tv_describe_int(out, "crls", st->n_crls);
 }
 
 static const tv_plugin_ops pem_ops = {

@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "tlsverify-system"
 
 #include <limits.h>
+#include <string.h>
 
 #include <tlsverify/plugin.h>
 
@@ -12,8 +13,13 @@
 typedef struct {
 	gnutls_x509_trust_list_t list;
 	unsigned int anchors;
-	unsigned int crls;
-	tv_path_options options; /* RFC 5280 inputs from the settings */
+	/* CRLs stay out of the trust list: GnuTLS would apply them without
+	 * validating them; tv_trust_list_verify_with checks them itself. */
+	gnutls_x509_crl_t *crls;
+	unsigned int n_crls;
+	tv_revocation_mode revocation;
+	tv_path_options
+		options; /* RFC 5280 inputs; crls point into the above */
 } system_state;
 
 static void system_state_free(system_state *st)
@@ -23,6 +29,9 @@ static void system_state_free(system_state *st)
 	if (st->list != NULL)
 		gnutls_x509_trust_list_deinit(st->list, 1);
 	tv_path_options_clear(&st->options);
+	for (unsigned int i = 0; i < st->n_crls; i++)
+		gnutls_x509_crl_deinit(st->crls[i]);
+	g_free(st->crls);
 	g_free(st);
 }
 
@@ -39,6 +48,8 @@ static bool system_add_crls(system_state *st, const tv_settings *settings,
 	for (char **p = paths; *p != NULL; p++) {
 		g_autoptr(GError) local = NULL;
 		g_autofree char *data = NULL;
+		gnutls_x509_crl_t *crls = NULL;
+		unsigned int n = 0;
 		gnutls_datum_t datum;
 		gsize len = 0;
 		int ret;
@@ -56,8 +67,16 @@ static bool system_add_crls(system_state *st, const tv_settings *settings,
 		}
 		datum.data = (unsigned char *)data;
 		datum.size = (unsigned int)len;
-		ret = gnutls_x509_trust_list_add_trust_mem(
-			st->list, NULL, &datum, GNUTLS_X509_FMT_PEM, 0, 0);
+		ret = gnutls_x509_crl_list_import2(&crls, &n, &datum,
+						   GNUTLS_X509_FMT_PEM, 0);
+		if (ret >= 0) {
+			st->crls = g_renew(gnutls_x509_crl_t, st->crls,
+					   st->n_crls + n);
+			memcpy(st->crls + st->n_crls, crls, n * sizeof(*crls));
+			st->n_crls += n;
+			ret = (int)n;
+		}
+		gnutls_free(crls);
 		if (ret < 0) {
 			tv_settings_set_error(
 				settings, "crl", error,
@@ -70,7 +89,43 @@ static bool system_add_crls(system_state *st, const tv_settings *settings,
 					      "'%s' holds no CRL", *p);
 			return false;
 		}
-		st->crls += (unsigned int)ret;
+	}
+	return true;
+}
+
+/*
+ * "revocation": "require" | "if-present" | "off".  Default: require when
+ * the step names CRLs, else if-present (which, with no CRL, checks
+ * nothing).
+ */
+static bool system_read_revocation(const tv_settings *settings, bool have_crls,
+				   tv_revocation_mode *mode, GError **error)
+{
+	const char *text = NULL;
+
+	*mode = have_crls ? TV_REVOCATION_REQUIRE : TV_REVOCATION_IF_PRESENT;
+	if (!tv_settings_get_string(settings, "revocation", &text, error))
+		return false;
+	if (text == NULL)
+		return true;
+	if (strcmp(text, "require") == 0)
+		*mode = TV_REVOCATION_REQUIRE;
+	else if (strcmp(text, "if-present") == 0)
+		*mode = TV_REVOCATION_IF_PRESENT;
+	else if (strcmp(text, "off") == 0)
+		*mode = TV_REVOCATION_OFF;
+	else {
+		tv_settings_set_error(settings, "revocation", error,
+				      "unknown revocation mode '%s' (require, "
+				      "if-present or off)",
+				      text);
+		return false;
+	}
+	if (*mode == TV_REVOCATION_REQUIRE && !have_crls) {
+		tv_settings_set_error(settings, "revocation", error,
+				      "'require' needs CRLs: add a 'crl' "
+				      "setting");
+		return false;
 	}
 	return true;
 }
@@ -80,6 +135,7 @@ static bool system_open(const tv_settings *settings, const tv_host *host,
 {
 	g_autoptr(system_state) st = NULL;
 	g_auto(GStrv) crls = NULL;
+	tv_revocation_mode revocation;
 	int ret;
 
 	g_return_val_if_fail(settings != NULL, false);
@@ -93,10 +149,13 @@ static bool system_open(const tv_settings *settings, const tv_host *host,
 				      "empty list of CRL files");
 		return false;
 	}
+	if (!system_read_revocation(settings, crls != NULL, &revocation, error))
+		return false;
 
 	st = g_new0(system_state, 1);
 	if (!tv_path_options_read(settings, &st->options, error))
 		return false;
+	st->revocation = revocation;
 	ret = tv_trust_list_new(&st->list);
 	if (ret < 0) {
 		st->list = NULL;
@@ -130,7 +189,11 @@ static bool system_open(const tv_settings *settings, const tv_host *host,
 
 	g_debug("%s: %u system trust anchors, %u CRLs",
 		tv_settings_get_location(settings, NULL), st->anchors,
-		st->crls);
+		st->n_crls);
+	/* The CRLs are final now: the options borrow them until close. */
+	st->options.crls = st->crls;
+	st->options.n_crls = st->n_crls;
+	st->options.revocation = st->revocation;
 	*state = g_steal_pointer(&st);
 	return true;
 }
@@ -140,7 +203,6 @@ static tv_step_verdict system_verify(void *state, const tv_request *request,
 				     tv_step_result *result)
 {
 	const system_state *st = state;
-
 	if (st == NULL || st->list == NULL) {
 		tv_step_result_add_reasons(result, TV_REASON_UNTRUSTED);
 		tv_step_result_set_message(result, "system: not opened");
@@ -161,7 +223,7 @@ static void system_describe(void *state, tv_describe *out)
 	const system_state *st = state;
 
 	tv_describe_int(out, "anchors", st->anchors);
-	tv_describe_int(out, "crls", st->crls);
+	tv_describe_int(out, "crls", st->n_crls);
 }
 
 static const tv_plugin_ops system_ops = {

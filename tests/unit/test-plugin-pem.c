@@ -320,6 +320,96 @@ static void test_crl_without_crl(void)
 	expect_load_error(step, ca);
 }
 
+/* ---- revocation setting ---------------------------------------------- */
+
+static void test_revocation_bad_value(void)
+{
+	g_autofree char *ca = tv_test_fixture("ca.pem");
+	g_autofree char *step = g_strdup_printf(
+		"{ use = \"pem\"; control = \"required\"; bundle = \"%s\"; "
+		"revocation = \"sometimes\"; }",
+		ca);
+
+	expect_load_error(step, "unknown revocation mode 'sometimes'");
+}
+
+static void test_revocation_require_without_crl(void)
+{
+	g_autofree char *ca = tv_test_fixture("ca.pem");
+	g_autofree char *step = g_strdup_printf(
+		"{ use = \"pem\"; control = \"required\"; bundle = \"%s\"; "
+		"revocation = \"require\"; }",
+		ca);
+
+	expect_load_error(step, "needs CRLs");
+}
+
+/* Verifies @chain with a pem step on the test root, CRL file @crl and
+ * `revocation = @mode` (NULL: the default); returns the result. */
+static tv_result *verify_revocation(const char *chain, const char *crl,
+				    const char *mode)
+{
+	g_autofree char *ca = tv_test_fixture("ca.pem");
+	g_autofree char *crl_path = tv_test_fixture(crl);
+	g_autofree char *mode_key =
+		mode != NULL ? g_strdup_printf(" revocation = \"%s\";", mode)
+			     : g_strdup("");
+	g_autofree char *step = g_strdup_printf(
+		"{ use = \"pem\"; control = \"required\"; bundle = \"%s\"; "
+		"crl = \"%s\";%s }",
+		ca, crl_path, mode_key);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(tv_engine) engine = engine_for_step(step, NULL, &error);
+
+	if (engine == NULL) {
+		fprintf(stderr, "\n  engine: %s\n", error->message);
+		return NULL;
+	}
+	return verify_fixture(engine, chain, "good.internal.test",
+			      TV_PURPOSE_SERVER);
+}
+
+/* With `crl` the default is require: the intermediate needs the root's
+ * CRL, which crl-inter.pem lacks. */
+static void test_revocation_default_require(void)
+{
+	g_autoptr(tv_result) result =
+		verify_revocation("chain-good.pem", "crl-inter.pem", NULL);
+	const tv_trace_entry *e;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(result);
+	CU_ASSERT_EQUAL(tv_result_get_verdict(result), TV_VERDICT_REJECTED);
+	CU_ASSERT_TRUE(tv_result_get_reasons(result) & TV_REASON_UNTRUSTED);
+	e = tv_test_find_step(result, "pem");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e->message, "no valid CRL for"));
+}
+
+/* if-present: no CRL of the root, so the intermediate is not checked;
+ * the intermediate's CRL still revokes its leaf. */
+static void test_revocation_if_present(void)
+{
+	g_autoptr(tv_result) good = verify_revocation(
+		"chain-good.pem", "crl-inter.pem", "if-present");
+	g_autoptr(tv_result) revoked = verify_revocation(
+		"chain-revoked.pem", "crl-inter.pem", "if-present");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(good);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(revoked);
+	CU_ASSERT_EQUAL(tv_result_get_verdict(good), TV_VERDICT_TRUSTED);
+	CU_ASSERT_EQUAL(tv_result_get_verdict(revoked), TV_VERDICT_REJECTED);
+	CU_ASSERT_TRUE(tv_result_get_reasons(revoked) & TV_REASON_REVOKED);
+}
+
+static void test_revocation_off(void)
+{
+	g_autoptr(tv_result) result =
+		verify_revocation("chain-revoked.pem", "crl.pem", "off");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(result);
+	CU_ASSERT_EQUAL(tv_result_get_verdict(result), TV_VERDICT_TRUSTED);
+}
+
 static void test_empty_dir(void)
 {
 	g_autofree char *dir = tv_test_mkdtemp("empty-bundle");
@@ -439,6 +529,12 @@ static CU_TestInfo load_tests[] = {
 	{"/pem/garbage-crl", test_garbage_crl},
 	{"/pem/missing-crl", test_missing_crl},
 	{"/pem/crl-without-crl", test_crl_without_crl},
+	{"/pem/revocation-bad-value", test_revocation_bad_value},
+	{"/pem/revocation-require-without-crl",
+	 test_revocation_require_without_crl},
+	{"/pem/revocation-default-require", test_revocation_default_require},
+	{"/pem/revocation-if-present", test_revocation_if_present},
+	{"/pem/revocation-off", test_revocation_off},
 	{"/pem/empty-directory", test_empty_dir},
 	{"/pem/directory-with-bad-file", test_dir_with_bad_file},
 	{"/pem/directory-bundle", test_dir_bundle},

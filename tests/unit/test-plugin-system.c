@@ -365,6 +365,34 @@ static void test_crl_without_crl(void)
 	expect_crl_error(ca);
 }
 
+/* A bad mode is refused before the store is read: the same error with
+ * or without a system store. */
+static void test_revocation_bad_value(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(tv_engine) engine =
+		engine_for_step("internal", "\"*.internal.test\"", NULL,
+				"{ use = \"system\"; control = \"required\"; "
+				"revocation = \"maybe\"; }",
+				&error);
+
+	CU_ASSERT_PTR_NULL(engine);
+	check_load_error(error, "unknown revocation mode 'maybe'");
+}
+
+static void test_revocation_require_without_crl(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(tv_engine) engine =
+		engine_for_step("internal", "\"*.internal.test\"", NULL,
+				"{ use = \"system\"; control = \"required\"; "
+				"revocation = \"require\"; }",
+				&error);
+
+	CU_ASSERT_PTR_NULL(engine);
+	check_load_error(error, "needs CRLs");
+}
+
 static CU_TestInfo system_tests[] = {
 	{"/system/dlopen-smoke", test_dlopen_smoke},
 	{"/system/loads", test_loads},
@@ -372,6 +400,9 @@ static CU_TestInfo system_tests[] = {
 	{"/system/leaf-only-untrusted", test_leaf_only_untrusted},
 	{"/system/forged-public-name", test_forged_public_name},
 	{"/system/with-crl", test_with_crl},
+	{"/system/revocation-bad-value", test_revocation_bad_value},
+	{"/system/revocation-require-without-crl",
+	 test_revocation_require_without_crl},
 	{"/system/system-root-trusted", test_system_root_trusted},
 	{"/system/garbage-crl", test_garbage_crl},
 	{"/system/missing-crl", test_missing_crl},

@@ -563,7 +563,12 @@ typedef struct {
  * URI name constraints, certificate policies) and, when the first path
  * fails, tries other paths through the presented certificates (e.g. a
  * cross-signed intermediate).  On PASS the chain's path
- * (tv_chain_get_crt) is the validated one.
+ * (tv_chain_get_crt) is the validated one.  Revocation: every
+ * certificate of the validated path but the anchor is checked against
+ * @options->crls (RFC 5280 6.3: each CRL validated itself) as
+ * @options->revocation says; a revoked certificate fails with
+ * TV_REASON_REVOKED, an unknown status that the mode requires with
+ * TV_REASON_UNTRUSTED.
  * Returns: TV_STEP_PASS or TV_STEP_FAIL with reasons and message.
  */
 TV_API tv_step_verdict tv_trust_list_verify_with(gnutls_x509_trust_list_t list,

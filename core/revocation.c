@@ -1,0 +1,1450 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Revocation of a validated path from a set of CRLs (RFC 5280 6.3). */
+#include "config.h"
+
+#include "revocation.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <libtasn1.h>
+
+/*
+ * GnuTLS parses a CRL's header, extensions list, numbers and serials, and
+ * verifies signatures; it has no accessor for CRL entry extensions
+ * (reasonCode, certificateIssuer, criticality), for issuingDistributionPoint
+ * or deltaCRLIndicator, nor for the cRLIssuer and nameRelativeToCRLIssuer
+ * of a certificate's distribution points.  Those few structures are walked
+ * here with libtasn1's DER primitives (asn1_get_tag_der,
+ * asn1_get_length_der, asn1_get_bit_der), every read bounded by its
+ * enclosing element.
+ */
+
+/* A signer's own CRLs are checked to this depth (key rollover, indirect
+ * CRL issuers); deeper means something loops. */
+#define MAX_DEPTH 4
+
+/* RFC 5280 ReasonFlags bits 1..8 (keyCompromise .. aACompromise). */
+#define ALL_REASONS 0x1feu
+#define REASON_CERTIFICATE_HOLD 6
+#define REASON_REMOVE_FROM_CRL 8
+
+/* ---- DER reading with libtasn1 ---------------------------------------- */
+
+typedef struct {
+	const unsigned char *p, *end;
+} der_in;
+
+typedef struct {
+	unsigned char cls; /* ASN1_CLASS_*, without ASN1_CLASS_STRUCTURED */
+	bool constructed;
+	unsigned long tag;
+	const unsigned char *whole; /* tag, length and content */
+	size_t whole_len;
+	const unsigned char *content;
+	size_t len;
+} der_tlv;
+
+static der_in der_of(const unsigned char *p, size_t len)
+{
+	der_in in = {p, p + len};
+	return in;
+}
+
+static bool der_at_end(const der_in *in)
+{
+	return in->p >= in->end;
+}
+
+/* Reads the next element; false at the end or on a malformed header. */
+static bool der_get(der_in *in, der_tlv *t)
+{
+	size_t avail = (size_t)(in->end - in->p);
+	unsigned char cls;
+	int tag_len, len_len;
+	long len;
+
+	if (in->p >= in->end || avail > INT_MAX)
+		return false;
+	if (asn1_get_tag_der(in->p, (int)avail, &cls, &tag_len, &t->tag) !=
+	    ASN1_SUCCESS)
+		return false;
+	len = asn1_get_length_der(in->p + tag_len, (int)avail - tag_len,
+				  &len_len);
+	if (len < 0 || (size_t)tag_len + (size_t)len_len + (size_t)len > avail)
+		return false;
+	t->constructed = (cls & ASN1_CLASS_STRUCTURED) != 0;
+	t->cls = cls & ~ASN1_CLASS_STRUCTURED;
+	t->whole = in->p;
+	t->content = in->p + tag_len + len_len;
+	t->len = (size_t)len;
+	t->whole_len = (size_t)tag_len + (size_t)len_len + (size_t)len;
+	in->p += t->whole_len;
+	return true;
+}
+
+/* Whether the next element has class @cls and tag @tag (not consumed). */
+static bool der_peek(const der_in *in, unsigned char cls, unsigned long tag)
+{
+	der_in copy = *in;
+	der_tlv t;
+
+	return der_get(&copy, &t) && t.cls == cls && t.tag == tag;
+}
+
+static bool der_expect(der_in *in, unsigned char cls, unsigned long tag,
+		       der_tlv *t)
+{
+	return der_get(in, t) && t->cls == cls && t->tag == tag;
+}
+
+static bool der_universal(der_in *in, unsigned long tag, der_tlv *t)
+{
+	return der_expect(in, ASN1_CLASS_UNIVERSAL, tag, t);
+}
+
+static der_in der_inside(const der_tlv *t)
+{
+	return der_of(t->content, t->len);
+}
+
+/* ReasonFlags BIT STRING content (implicitly tagged) to a mask. */
+static bool der_reason_flags(const der_tlv *t, unsigned *mask)
+{
+	unsigned char bits[4] = {0};
+	int ret_len = 0, bit_len = 0;
+	unsigned char hdr[8];
+	int hdr_len;
+	g_autofree unsigned char *buf = NULL;
+
+	/* asn1_get_bit_der wants the length octets before the content. */
+	if (t->len > 64)
+		return false;
+	hdr_len = (int)sizeof(hdr);
+	asn1_length_der((unsigned long)t->len, hdr, &hdr_len);
+	buf = g_malloc((size_t)hdr_len + t->len);
+	memcpy(buf, hdr, (size_t)hdr_len);
+	memcpy(buf + hdr_len, t->content, t->len);
+	if (asn1_get_bit_der(buf, hdr_len + (int)t->len, &ret_len, bits,
+			     (int)sizeof(bits), &bit_len) != ASN1_SUCCESS)
+		return false;
+	/* Bit 0 is "unused": never a reason to cover. */
+	*mask = 0;
+	for (int i = 1; i < bit_len && i < 9; i++)
+		if (bits[i / 8] & (0x80u >> (i % 8)))
+			*mask |= 1u << i;
+	return true;
+}
+
+static bool der_boolean(const der_tlv *t, bool *out)
+{
+	if (t->constructed || t->len != 1)
+		return false;
+	*out = t->content[0] != 0;
+	return true;
+}
+
+/* OBJECT IDENTIFIER element to dotted text. */
+static bool der_oid_text(const der_tlv *oid, char *out, int size)
+{
+	int used = 0;
+
+	/* asn1_get_object_id_der reads from the length octets on. */
+	return oid->whole_len >= 2 && oid->whole_len - 1 <= INT_MAX &&
+	       asn1_get_object_id_der(oid->whole + 1, (int)oid->whole_len - 1,
+				      &used, out, size) == ASN1_SUCCESS;
+}
+
+/* INTEGER content bytes without sign padding, for comparing CRL numbers
+ * (which are non-negative). */
+static int integer_compare(const unsigned char *a, size_t alen,
+			   const unsigned char *b, size_t blen)
+{
+	while (alen > 1 && a[0] == 0) {
+		a++;
+		alen--;
+	}
+	while (blen > 1 && b[0] == 0) {
+		b++;
+		blen--;
+	}
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+/* ---- names (RFC 5280 7.1: case- and whitespace-insensitive) ----------- */
+
+/* One attribute value as comparable text: strings transcoded to UTF-8,
+ * case-folded, NFKC, spaces trimmed and collapsed; anything else (or a
+ * string that does not transcode) as tag + hex. */
+static void ava_append(GString *out, const gnutls_x509_ava_st *ava)
+{
+	const char *from = NULL;
+	g_autofree char *utf8 = NULL;
+	g_autofree char *folded = NULL;
+	g_autofree char *norm = NULL;
+	GString *v;
+	bool space = false;
+
+	switch (ava->value_tag) {
+	case 12: /* UTF8String */
+	case 19: /* PrintableString */
+	case 22: /* IA5String */
+	case 26: /* VisibleString */
+		/* g_utf8_validate with a length refuses embedded NULs. */
+		if (g_utf8_validate((const char *)ava->value.data,
+				    ava->value.size, NULL))
+			utf8 = g_strndup((const char *)ava->value.data,
+					 ava->value.size);
+		break;
+	case 20: /* TeletexString: in practice Latin-1 */
+		from = "ISO-8859-1";
+		break;
+	case 30: /* BMPString */
+		from = "UTF-16BE";
+		break;
+	case 28: /* UniversalString */
+		from = "UCS-4BE";
+		break;
+	default:
+		break;
+	}
+	if (from != NULL)
+		utf8 = g_convert((const char *)ava->value.data, ava->value.size,
+				 "UTF-8", from, NULL, NULL, NULL);
+	if (utf8 != NULL) {
+		folded = g_utf8_casefold(utf8, -1);
+		norm = g_utf8_normalize(folded, -1, G_NORMALIZE_NFKC);
+	}
+	/* GnuTLS counts the OID text's terminating NUL in its size. */
+	g_string_append_len(
+		out, (const char *)ava->oid.data,
+		(gssize)strnlen((const char *)ava->oid.data, ava->oid.size));
+	if (norm == NULL) {
+		g_string_append_printf(out, "#%lu:", ava->value_tag);
+		for (unsigned i = 0; i < ava->value.size; i++)
+			g_string_append_printf(out, "%02x", ava->value.data[i]);
+		g_string_append_c(out, '\x1f');
+		return;
+	}
+	v = g_string_new(NULL);
+	for (const char *p = norm; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (g_unichar_isspace(c)) {
+			space = v->len > 0;
+			continue;
+		}
+		if (space)
+			g_string_append_c(v, ' ');
+		space = false;
+		g_string_append_unichar(v, c);
+	}
+	g_string_append_printf(out, "=%zu:", v->len);
+	g_string_append_len(out, v->str, (gssize)v->len);
+	g_string_append_c(out, '\x1f');
+	g_string_free(v, TRUE);
+}
+
+static int compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Canonical text of a DER Name: each RDN's values sorted (a SET has no
+ * order) and terminated by \x1e, so that appending an RDN to a name is
+ * appending its text.  (transfer full); NULL when it does not parse.
+ */
+static char *dn_canon(const gnutls_datum_t *der)
+{
+	gnutls_x509_dn_t dn = NULL;
+	GString *out = NULL;
+	bool ok = false;
+
+	if (gnutls_x509_dn_init(&dn) < 0)
+		return NULL;
+	if (gnutls_x509_dn_import(dn, der) < 0)
+		goto out;
+	out = g_string_new(NULL);
+	for (int irdn = 0;; irdn++) {
+		g_autoptr(GPtrArray) avas =
+			g_ptr_array_new_with_free_func(g_free);
+		int ret = 0;
+
+		for (int iava = 0;; iava++) {
+			gnutls_x509_ava_st ava;
+			GString *one;
+
+			ret = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava);
+			if (ret < 0)
+				break;
+			one = g_string_new(NULL);
+			ava_append(one, &ava);
+			g_ptr_array_add(avas, g_string_free(one, FALSE));
+		}
+		if (ret != GNUTLS_E_ASN1_ELEMENT_NOT_FOUND)
+			goto out;
+		if (avas->len == 0)
+			break;
+		g_ptr_array_sort(avas, compare_strings);
+		for (guint i = 0; i < avas->len; i++)
+			g_string_append(out, avas->pdata[i]);
+		g_string_append_c(out, '\x1e');
+	}
+	ok = true;
+out:
+	gnutls_x509_dn_deinit(dn);
+	if (!ok) {
+		if (out != NULL)
+			g_string_free(out, TRUE);
+		return NULL;
+	}
+	return g_string_free(out, FALSE);
+}
+
+static char *dn_canon_slice(const unsigned char *p, size_t len)
+{
+	gnutls_datum_t d = {(unsigned char *)p, (unsigned)len};
+
+	if (len > UINT_MAX)
+		return NULL;
+	return dn_canon(&d);
+}
+
+/* The canonical text of one RDN given as the content of its SET. */
+static char *rdn_canon(const der_tlv *set_content)
+{
+	unsigned char set_hdr[16], seq_hdr[16];
+	int set_len = (int)sizeof(set_hdr) - 1;
+	int seq_len = (int)sizeof(seq_hdr) - 1;
+	g_autofree unsigned char *buf = NULL;
+	size_t total;
+
+	if (set_content->len > (1u << 20))
+		return NULL;
+	/* Name ::= SEQUENCE OF RDN: wrap the one RDN so GnuTLS reads it. */
+	set_hdr[0] = 0x31;
+	asn1_length_der((unsigned long)set_content->len, set_hdr + 1, &set_len);
+	set_len += 1;
+	seq_hdr[0] = 0x30;
+	asn1_length_der((unsigned long)(set_content->len + (size_t)set_len),
+			seq_hdr + 1, &seq_len);
+	seq_len += 1;
+	total = (size_t)seq_len + (size_t)set_len + set_content->len;
+	buf = g_malloc(total);
+	memcpy(buf, seq_hdr, (size_t)seq_len);
+	memcpy(buf + seq_len, set_hdr, (size_t)set_len);
+	memcpy(buf + seq_len + set_len, set_content->content, set_content->len);
+	return dn_canon_slice(buf, total);
+}
+
+/* A GeneralName as comparable text ("D" + canonical DN for a
+ * directoryName, the tag and bytes otherwise). */
+static char *general_name_canon(const der_tlv *t)
+{
+	GString *s;
+
+	if (t->cls != ASN1_CLASS_CONTEXT_SPECIFIC)
+		return NULL;
+	if (t->tag == 4) {
+		/* directoryName [4] EXPLICIT Name */
+		der_in in = der_inside(t);
+		der_tlv name;
+		g_autofree char *dn = NULL;
+
+		if (!der_universal(&in, ASN1_TAG_SEQUENCE, &name) ||
+		    !der_at_end(&in))
+			return NULL;
+		dn = dn_canon_slice(name.whole, name.whole_len);
+		return dn != NULL ? g_strconcat("D", dn, NULL) : NULL;
+	}
+	s = g_string_new(NULL);
+	g_string_append_printf(s, "G%lu:", t->tag);
+	for (size_t i = 0; i < t->len; i++)
+		g_string_append_printf(s, "%02x", t->content[i]);
+	return g_string_free(s, FALSE);
+}
+
+/* GeneralNames content to canonical texts; false on malformed input. */
+static bool general_names(der_in in, GPtrArray *out)
+{
+	while (!der_at_end(&in)) {
+		der_tlv t;
+		char *c;
+
+		if (!der_get(&in, &t) || (c = general_name_canon(&t)) == NULL)
+			return false;
+		g_ptr_array_add(out, c);
+	}
+	return true;
+}
+
+static bool names_intersect(const GPtrArray *a, const GPtrArray *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+	for (guint i = 0; i < a->len; i++)
+		for (guint j = 0; j < b->len; j++)
+			if (strcmp(a->pdata[i], b->pdata[j]) == 0)
+				return true;
+	return false;
+}
+
+/* A DistributionPointName (the content of its [0] wrapper) to canonical
+ * full names; nameRelativeToCRLIssuer is appended to @issuer_canon. */
+static bool dp_name(const der_tlv *wrapper, const char *issuer_canon,
+		    GPtrArray *out)
+{
+	der_in in = der_inside(wrapper);
+	der_tlv choice;
+
+	if (!der_get(&in, &choice) || !der_at_end(&in) ||
+	    choice.cls != ASN1_CLASS_CONTEXT_SPECIFIC)
+		return false;
+	if (choice.tag == 0)
+		return general_names(der_inside(&choice), out);
+	if (choice.tag == 1 && issuer_canon != NULL) {
+		g_autofree char *rdn = rdn_canon(&choice);
+
+		if (rdn == NULL)
+			return false;
+		g_ptr_array_add(out, g_strconcat("D", issuer_canon, rdn, NULL));
+		return true;
+	}
+	return false;
+}
+
+/* ---- certificates ----------------------------------------------------- */
+
+typedef struct {
+	GPtrArray *names;	/* canonical full names; NULL: none */
+	GPtrArray *crl_issuers; /* canonical "D" names; NULL: none */
+	unsigned reasons;	/* ALL_REASONS when absent */
+} dist_point;
+
+static void dist_point_clear(dist_point *dp)
+{
+	if (dp->names != NULL)
+		g_ptr_array_unref(dp->names);
+	if (dp->crl_issuers != NULL)
+		g_ptr_array_unref(dp->crl_issuers);
+}
+
+typedef struct {
+	gnutls_x509_crt_t crt;
+	char *issuer;  /* canonical issuer DN */
+	char *subject; /* canonical subject DN */
+	bool is_ca;
+	unsigned char serial[64];
+	size_t serial_len;
+	dist_point *dps; /* one empty DP when the extension is absent */
+	size_t n_dps;
+	bool ok; /* parsed */
+} crt_info;
+
+static void crt_info_clear(crt_info *ci)
+{
+	g_free(ci->issuer);
+	g_free(ci->subject);
+	for (size_t i = 0; i < ci->n_dps; i++)
+		dist_point_clear(&ci->dps[i]);
+	g_free(ci->dps);
+	memset(ci, 0, sizeof(*ci));
+}
+
+/* cRLDistributionPoints: SEQUENCE OF DistributionPoint. */
+static bool crt_dist_points(crt_info *ci, const gnutls_datum_t *ext)
+{
+	der_in in = der_of(ext->data, ext->size), seq;
+	der_tlv t;
+	GArray *dps = g_array_new(FALSE, TRUE, sizeof(dist_point));
+	bool ok = false;
+
+	if (!der_universal(&in, ASN1_TAG_SEQUENCE, &t) || !der_at_end(&in))
+		goto out;
+	seq = der_inside(&t);
+	while (!der_at_end(&seq)) {
+		dist_point dp = {NULL, NULL, ALL_REASONS};
+		der_tlv one, f, name_wrapper = {0};
+		der_in fields;
+		bool has_name = false;
+
+		if (!der_universal(&seq, ASN1_TAG_SEQUENCE, &one))
+			goto out;
+		fields = der_inside(&one);
+		g_array_append_val(dps, dp);
+		while (!der_at_end(&fields)) {
+			dist_point *d =
+				&g_array_index(dps, dist_point, dps->len - 1);
+
+			if (!der_get(&fields, &f) ||
+			    f.cls != ASN1_CLASS_CONTEXT_SPECIFIC)
+				goto out;
+			if (f.tag == 0) {
+				name_wrapper = f;
+				has_name = true;
+			} else if (f.tag == 1) {
+				if (!der_reason_flags(&f, &d->reasons))
+					goto out;
+			} else if (f.tag == 2) {
+				d->crl_issuers =
+					g_ptr_array_new_with_free_func(g_free);
+				if (!general_names(der_inside(&f),
+						   d->crl_issuers))
+					goto out;
+			} else {
+				goto out;
+			}
+		}
+		if (has_name) {
+			dist_point *d =
+				&g_array_index(dps, dist_point, dps->len - 1);
+			/* Relative names hang off the CRL issuer: the
+			 * cRLIssuer when given, else the certificate's
+			 * issuer. */
+			const char *base = ci->issuer;
+
+			if (d->crl_issuers != NULL) {
+				base = NULL;
+				for (guint k = 0; k < d->crl_issuers->len; k++)
+					if (((char *)d->crl_issuers
+						     ->pdata[k])[0] == 'D')
+						base = (char *)d->crl_issuers
+							       ->pdata[k] +
+						       1;
+			}
+			d->names = g_ptr_array_new_with_free_func(g_free);
+			if (!dp_name(&name_wrapper, base, d->names))
+				goto out;
+		}
+	}
+	ok = true;
+out:
+	ci->n_dps = dps->len;
+	ci->dps = (dist_point *)(void *)g_array_free(dps, FALSE);
+	return ok;
+}
+
+static bool crt_info_init(crt_info *ci, gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t raw = {NULL, 0};
+	gnutls_datum_t ext = {NULL, 0};
+	unsigned critical = 0, ca = 0;
+	size_t size = sizeof(ci->serial);
+	int ret;
+
+	memset(ci, 0, sizeof(*ci));
+	ci->crt = crt;
+	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &raw) < 0)
+		return false;
+	ci->issuer = dn_canon(&raw);
+	gnutls_free(raw.data);
+	if (gnutls_x509_crt_get_raw_dn(crt, &raw) < 0)
+		return false;
+	ci->subject = dn_canon(&raw);
+	gnutls_free(raw.data);
+	if (ci->issuer == NULL || ci->subject == NULL)
+		return false;
+	if (gnutls_x509_crt_get_serial(crt, ci->serial, &size) < 0)
+		return false;
+	ci->serial_len = size;
+	ret = gnutls_x509_crt_get_basic_constraints(crt, &critical, &ca, NULL);
+	ci->is_ca = ret >= 0 && ca != 0;
+	ret = gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.31", 0, &ext,
+						    &critical);
+	if (ret >= 0) {
+		bool ok = crt_dist_points(ci, &ext);
+
+		gnutls_free(ext.data);
+		if (!ok)
+			return false;
+	} else if (ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+		return false;
+	}
+	if (ci->n_dps == 0) {
+		ci->dps = g_new0(dist_point, 1);
+		ci->dps[0].reasons = ALL_REASONS;
+		ci->n_dps = 1;
+	}
+	ci->ok = true;
+	return true;
+}
+
+/* ---- CRLs -------------------------------------------------------------- */
+
+typedef struct {
+	gnutls_x509_crl_t crl;
+	bool parsed;
+	const char *problem; /* why it can never be used; NULL: fine */
+	gnutls_datum_t der;  /* exported DER (owned) */
+	char *issuer;	     /* canonical issuer DN */
+	char *issuer_text;   /* printable issuer */
+	der_tlv tbs;	     /* signed part, inside der */
+	const unsigned char *entries;
+	size_t entries_len; /* revokedCertificates content; 0: none */
+	time_t this_update, next_update;
+	unsigned char number[32];
+	size_t number_len; /* 0: no CRL number */
+	bool is_delta;
+	unsigned char base[32];
+	size_t base_len;
+	bool has_idp;
+	gnutls_datum_t idp; /* extension value (owned) */
+	GPtrArray *idp_names;
+	bool only_user, only_ca, only_attr, indirect;
+	unsigned some_reasons; /* ALL_REASONS when absent */
+} crl_info;
+
+static void crl_info_clear(crl_info *ri)
+{
+	gnutls_free(ri->der.data);
+	gnutls_free(ri->idp.data);
+	g_free(ri->issuer);
+	g_free(ri->issuer_text);
+	if (ri->idp_names != NULL)
+		g_ptr_array_unref(ri->idp_names);
+}
+
+static bool crl_idp(crl_info *ri)
+{
+	der_in in = der_of(ri->idp.data, ri->idp.size), fields;
+	der_tlv t, f;
+
+	ri->some_reasons = ALL_REASONS;
+	if (!der_universal(&in, ASN1_TAG_SEQUENCE, &t) || !der_at_end(&in))
+		return false;
+	fields = der_inside(&t);
+	while (!der_at_end(&fields)) {
+		if (!der_get(&fields, &f) ||
+		    f.cls != ASN1_CLASS_CONTEXT_SPECIFIC)
+			return false;
+		switch (f.tag) {
+		case 0:
+			ri->idp_names = g_ptr_array_new_with_free_func(g_free);
+			if (!dp_name(&f, ri->issuer, ri->idp_names))
+				return false;
+			break;
+		case 1:
+			if (!der_boolean(&f, &ri->only_user))
+				return false;
+			break;
+		case 2:
+			if (!der_boolean(&f, &ri->only_ca))
+				return false;
+			break;
+		case 3:
+			if (!der_reason_flags(&f, &ri->some_reasons))
+				return false;
+			break;
+		case 4:
+			if (!der_boolean(&f, &ri->indirect))
+				return false;
+			break;
+		case 5:
+			if (!der_boolean(&f, &ri->only_attr))
+				return false;
+			break;
+		default:
+			return false;
+		}
+	}
+	return true;
+}
+
+/* INTEGER extension value (deltaCRLIndicator) to its content bytes. */
+static bool ext_integer(const gnutls_datum_t *v, unsigned char *out,
+			size_t *len)
+{
+	der_in in = der_of(v->data, v->size);
+	der_tlv t;
+
+	if (!der_universal(&in, ASN1_TAG_INTEGER, &t) || !der_at_end(&in) ||
+	    t.len == 0 || t.len > 32 || (t.content[0] & 0x80) != 0)
+		return false;
+	memcpy(out, t.content, t.len);
+	*len = t.len;
+	return true;
+}
+
+/* Extensions of the CRL through GnuTLS: unknown critical ones make it
+ * unusable; IDP and delta indicator are decoded. */
+static const char *crl_extensions(crl_info *ri)
+{
+	for (unsigned i = 0;; i++) {
+		char oid[128];
+		size_t oid_size = sizeof(oid);
+		unsigned critical = 0;
+		gnutls_datum_t v = {NULL, 0};
+		int ret;
+
+		ret = gnutls_x509_crl_get_extension_info(ri->crl, i, oid,
+							 &oid_size, &critical);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return NULL;
+		if (ret < 0)
+			return "has unreadable extensions";
+		if (strcmp(oid, "2.5.29.28") == 0) {
+			if (ri->has_idp)
+				return "has two issuingDistributionPoint "
+				       "extensions";
+			if (gnutls_x509_crl_get_extension_data2(ri->crl, i,
+								&ri->idp) < 0)
+				return "has an unreadable "
+				       "issuingDistributionPoint";
+			ri->has_idp = true;
+			if (!crl_idp(ri))
+				return "has a malformed "
+				       "issuingDistributionPoint";
+		} else if (strcmp(oid, "2.5.29.27") == 0) {
+			bool ok;
+
+			if (gnutls_x509_crl_get_extension_data2(ri->crl, i,
+								&v) < 0)
+				return "has an unreadable deltaCRLIndicator";
+			ok = ext_integer(&v, ri->base, &ri->base_len);
+			gnutls_free(v.data);
+			if (!ok)
+				return "has a malformed deltaCRLIndicator";
+			ri->is_delta = true;
+		} else if (critical &&
+			   strcmp(oid, "2.5.29.20") != 0 && /* cRLNumber */
+			   strcmp(oid, "2.5.29.35") != 0 && /* AKI */
+			   strcmp(oid, "2.5.29.18") != 0 && /* issuerAltName */
+			   strcmp(oid, "2.5.29.46") != 0) { /* freshestCRL */
+			return "has an unknown critical extension";
+		}
+	}
+}
+
+/* Scans the entries once: a critical entry extension other than
+ * reasonCode, invalidityDate and certificateIssuer makes the CRL
+ * unusable (RFC 5280 5.3). */
+static const char *crl_scan_entries(const crl_info *ri)
+{
+	der_in in = der_of(ri->entries, ri->entries_len);
+
+	while (!der_at_end(&in)) {
+		der_tlv entry, t, exts;
+		der_in e, x;
+
+		if (!der_universal(&in, ASN1_TAG_SEQUENCE, &entry))
+			return "has a malformed entry";
+		e = der_inside(&entry);
+		if (!der_universal(&e, ASN1_TAG_INTEGER, &t) ||
+		    !der_get(&e, &t))
+			return "has a malformed entry";
+		if (der_at_end(&e))
+			continue;
+		if (!der_universal(&e, ASN1_TAG_SEQUENCE, &exts) ||
+		    !der_at_end(&e))
+			return "has a malformed entry";
+		x = der_inside(&exts);
+		while (!der_at_end(&x)) {
+			der_tlv ext, oid, f;
+			der_in fields;
+			bool critical = false;
+			char oid_text[128];
+
+			if (!der_universal(&x, ASN1_TAG_SEQUENCE, &ext))
+				return "has a malformed entry extension";
+			fields = der_inside(&ext);
+			if (!der_universal(&fields, ASN1_TAG_OBJECT_ID, &oid) ||
+			    !der_get(&fields, &f))
+				return "has a malformed entry extension";
+			if (f.cls == ASN1_CLASS_UNIVERSAL &&
+			    f.tag == ASN1_TAG_BOOLEAN &&
+			    !der_boolean(&f, &critical))
+				return "has a malformed entry extension";
+			if (!critical)
+				continue;
+			if (!der_oid_text(&oid, oid_text,
+					  (int)sizeof(oid_text)))
+				return "has a malformed entry extension";
+			if (strcmp(oid_text, "2.5.29.21") != 0 &&
+			    strcmp(oid_text, "2.5.29.24") != 0 &&
+			    strcmp(oid_text, "2.5.29.29") != 0)
+				return "has an unknown critical entry "
+				       "extension";
+		}
+	}
+	return NULL;
+}
+
+/* Splits the exported DER: the signed TBS and the revoked list. */
+static bool crl_layout(crl_info *ri)
+{
+	der_in in = der_of(ri->der.data, ri->der.size), tbs;
+	der_tlv outer, t;
+
+	if (!der_universal(&in, ASN1_TAG_SEQUENCE, &outer))
+		return false;
+	in = der_inside(&outer);
+	if (!der_universal(&in, ASN1_TAG_SEQUENCE, &ri->tbs))
+		return false;
+	tbs = der_inside(&ri->tbs);
+	if (der_peek(&tbs, ASN1_CLASS_UNIVERSAL, ASN1_TAG_INTEGER) &&
+	    !der_get(&tbs, &t))
+		return false;
+	/* signature, issuer, thisUpdate */
+	if (!der_universal(&tbs, ASN1_TAG_SEQUENCE, &t) ||
+	    !der_universal(&tbs, ASN1_TAG_SEQUENCE, &t) || !der_get(&tbs, &t))
+		return false;
+	if ((der_peek(&tbs, ASN1_CLASS_UNIVERSAL, ASN1_TAG_UTCTime) ||
+	     der_peek(&tbs, ASN1_CLASS_UNIVERSAL, ASN1_TAG_GENERALIZEDTime)) &&
+	    !der_get(&tbs, &t))
+		return false;
+	if (der_peek(&tbs, ASN1_CLASS_UNIVERSAL, ASN1_TAG_SEQUENCE)) {
+		if (!der_get(&tbs, &t))
+			return false;
+		ri->entries = t.content;
+		ri->entries_len = t.len;
+	}
+	return true;
+}
+
+static GMutex export_lock;
+
+static void crl_parse(crl_info *ri)
+{
+	gnutls_datum_t raw = {NULL, 0};
+	size_t size;
+	unsigned critical;
+	int ret;
+
+	if (ri->parsed)
+		return;
+	ri->parsed = true;
+	ri->some_reasons = ALL_REASONS;
+	ri->issuer_text = NULL;
+	if (gnutls_x509_crl_get_raw_issuer_dn(ri->crl, &raw) < 0) {
+		ri->problem = "has an unreadable issuer";
+		return;
+	}
+	ri->issuer = dn_canon(&raw);
+	gnutls_free(raw.data);
+	if (gnutls_x509_crl_get_issuer_dn3(ri->crl, &raw, 0) >= 0) {
+		ri->issuer_text = g_strndup((const char *)raw.data, raw.size);
+		gnutls_free(raw.data);
+	}
+	if (ri->issuer == NULL) {
+		ri->problem = "has an unreadable issuer";
+		return;
+	}
+	/* Exporting re-encodes through libtasn1's asn1_der_coding, which
+	 * writes scratch offsets into the parsed tree: a CRL shared by
+	 * concurrent verifications is exported by one thread at a time. */
+	g_mutex_lock(&export_lock);
+	ret = gnutls_x509_crl_export2(ri->crl, GNUTLS_X509_FMT_DER, &ri->der);
+	g_mutex_unlock(&export_lock);
+	if (ret < 0 || !crl_layout(ri)) {
+		ri->problem = "does not parse";
+		return;
+	}
+	ri->this_update = gnutls_x509_crl_get_this_update(ri->crl);
+	ri->next_update = gnutls_x509_crl_get_next_update(ri->crl);
+	size = sizeof(ri->number);
+	if (gnutls_x509_crl_get_number(ri->crl, ri->number, &size, &critical) >=
+	    0)
+		ri->number_len = size;
+	if ((ri->problem = crl_extensions(ri)) != NULL)
+		return;
+	if (ri->is_delta && ri->number_len == 0) {
+		ri->problem = "is a delta CRL without a CRL number";
+		return;
+	}
+	ri->problem = crl_scan_entries(ri);
+}
+
+/*
+ * Looks @ci up in the entries.  Returns the reason code (0 when the entry
+ * has none), or -1 when not listed.  In an indirect CRL, certificateIssuer
+ * entry extensions switch the issuer the following entries are about.
+ */
+static int crl_find(const crl_info *ri, const crt_info *ci)
+{
+	der_in in = der_of(ri->entries, ri->entries_len);
+	g_autoptr(GPtrArray) current = g_ptr_array_new_with_free_func(g_free);
+
+	g_ptr_array_add(current, g_strconcat("D", ri->issuer, NULL));
+	while (!der_at_end(&in)) {
+		der_tlv entry, serial, t, exts;
+		der_in e, x;
+		int reason = 0;
+		g_autoptr(GPtrArray) issuers = NULL;
+		g_autofree char *want = NULL;
+
+		if (!der_universal(&in, ASN1_TAG_SEQUENCE, &entry))
+			return -1; /* scanned before: cannot happen */
+		e = der_inside(&entry);
+		if (!der_universal(&e, ASN1_TAG_INTEGER, &serial) ||
+		    !der_get(&e, &t))
+			return -1;
+		if (!der_at_end(&e) &&
+		    der_universal(&e, ASN1_TAG_SEQUENCE, &exts)) {
+			x = der_inside(&exts);
+			while (!der_at_end(&x)) {
+				der_tlv ext, oid, f;
+				der_in fields;
+				char oid_text[128];
+
+				if (!der_universal(&x, ASN1_TAG_SEQUENCE, &ext))
+					break;
+				fields = der_inside(&ext);
+				if (!der_universal(&fields, ASN1_TAG_OBJECT_ID,
+						   &oid) ||
+				    !der_get(&fields, &f))
+					break;
+				if (f.cls == ASN1_CLASS_UNIVERSAL &&
+				    f.tag == ASN1_TAG_BOOLEAN &&
+				    !der_get(&fields, &f))
+					break;
+				if (!der_oid_text(&oid, oid_text,
+						  (int)sizeof(oid_text)))
+					continue;
+				if (strcmp(oid_text, "2.5.29.21") == 0) {
+					/* OCTET STRING { ENUMERATED } */
+					der_in v = der_inside(&f);
+					der_tlv en;
+
+					if (der_universal(&v,
+							  ASN1_TAG_ENUMERATED,
+							  &en) &&
+					    en.len == 1)
+						reason = en.content[0];
+				} else if (strcmp(oid_text, "2.5.29.29") == 0 &&
+					   ri->indirect) {
+					der_in v = der_inside(&f);
+					der_tlv gns;
+
+					issuers =
+						g_ptr_array_new_with_free_func(
+							g_free);
+					if (!der_universal(&v,
+							   ASN1_TAG_SEQUENCE,
+							   &gns) ||
+					    !general_names(der_inside(&gns),
+							   issuers))
+						g_ptr_array_set_size(issuers,
+								     0);
+				}
+			}
+		}
+		if (issuers != NULL) {
+			g_ptr_array_unref(current);
+			current = g_steal_pointer(&issuers);
+		}
+		if (serial.len != ci->serial_len ||
+		    memcmp(serial.content, ci->serial, serial.len) != 0)
+			continue;
+		want = g_strconcat("D", ci->issuer, NULL);
+		for (guint k = 0; k < current->len; k++)
+			if (strcmp(current->pdata[k], want) == 0)
+				return reason;
+	}
+	return -1;
+}
+
+/* ---- the check -------------------------------------------------------- */
+
+typedef struct {
+	gnutls_x509_crt_t *pool;
+	size_t n_pool;
+	crl_info *crls;
+	size_t n_crls;
+	int64_t time;
+	tv_revocation_mode mode;
+} rev_ctx;
+
+typedef enum {
+	STATUS_GOOD,
+	STATUS_REVOKED,
+	STATUS_UNKNOWN,
+} rev_status;
+
+static bool check_path(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
+		       int depth, rev_status *status, char **message);
+
+static bool crt_time_ok(gnutls_x509_crt_t crt, int64_t time)
+{
+	time_t from = gnutls_x509_crt_get_activation_time(crt);
+	time_t until = gnutls_x509_crt_get_expiration_time(crt);
+
+	return from != (time_t)-1 && until != (time_t)-1 &&
+	       (int64_t)from <= time && time <= (int64_t)until;
+}
+
+static bool crt_can_sign_crls(gnutls_x509_crt_t crt)
+{
+	unsigned usage = 0, critical = 0;
+	int ret = gnutls_x509_crt_get_key_usage(crt, &usage, &critical);
+
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return true;
+	return ret >= 0 && (usage & GNUTLS_KEY_CRL_SIGN) != 0;
+}
+
+static bool crl_signed_by(const crl_info *ri, gnutls_x509_crt_t signer)
+{
+	gnutls_pubkey_t key = NULL;
+	gnutls_datum_t tbs = {(unsigned char *)ri->tbs.whole,
+			      (unsigned)ri->tbs.whole_len};
+	g_autofree char *sig = NULL;
+	gnutls_datum_t sig_datum;
+	size_t sig_size = 0;
+	int algo, ret;
+
+	algo = gnutls_x509_crl_get_signature_algorithm(ri->crl);
+	if (algo < 0 || ri->tbs.whole_len > UINT_MAX)
+		return false;
+	if (gnutls_x509_crl_get_signature(ri->crl, NULL, &sig_size) !=
+		    GNUTLS_E_SHORT_MEMORY_BUFFER ||
+	    sig_size == 0 || sig_size > UINT_MAX)
+		return false;
+	sig = g_malloc(sig_size);
+	if (gnutls_x509_crl_get_signature(ri->crl, sig, &sig_size) < 0)
+		return false;
+	sig_datum.data = (unsigned char *)sig;
+	sig_datum.size = (unsigned)sig_size;
+	if (gnutls_pubkey_init(&key) < 0)
+		return false;
+	ret = gnutls_pubkey_import_x509(key, signer, 0);
+	if (ret >= 0)
+		ret = gnutls_pubkey_verify_data2(key, algo, 0, &tbs,
+						 &sig_datum);
+	gnutls_pubkey_deinit(key);
+	return ret >= 0;
+}
+
+/*
+ * Finds who signed @ri for the certificate @path[@i]: the certificate's
+ * issuer @path[@i + 1] when the names agree and its key verifies, else a
+ * certificate of the CRL issuer's name (from the pool) that verifies it,
+ * is issued by a certificate of the path above @i, is valid at the time,
+ * and is itself not revoked.  Returns NULL with @why when none qualifies.
+ */
+static const char *crl_signer_ok(rev_ctx *ctx, const crl_info *ri,
+				 gnutls_x509_crt_t *path, size_t n, size_t i,
+				 const crt_info *ci, int depth)
+{
+	const char *why = "is not signed by its issuer's key";
+	bool issuer_named = strcmp(ri->issuer, ci->issuer) == 0;
+
+	if (issuer_named && crl_signed_by(ri, path[i + 1])) {
+		if (!crt_can_sign_crls(path[i + 1]))
+			return "is signed by a certificate without cRLSign";
+		return NULL;
+	}
+	/* The pool, then the path above the issuer (already validated and,
+	 * checked from the top, already known not revoked). */
+	for (size_t k = 0; k < ctx->n_pool + n; k++) {
+		gnutls_x509_crt_t cand =
+			k < ctx->n_pool ? ctx->pool[k] : path[k - ctx->n_pool];
+		bool in_path = false;
+		crt_info cand_info;
+		bool named;
+
+		/* The certificate checked may be the signer of the CRL that
+		 * covers it (an indirect CRL issuer's own status, PKITS
+		 * 4.14.30): it is validated as part of the path. */
+		for (size_t m = 0; m < n; m++)
+			if (path[m] == cand && (m == i || m > i + 1))
+				in_path = true;
+		if (cand == path[i + 1] || (k >= ctx->n_pool && !in_path))
+			continue;
+		if (!crt_info_init(&cand_info, cand)) {
+			crt_info_clear(&cand_info);
+			continue;
+		}
+		named = strcmp(cand_info.subject, ri->issuer) == 0;
+		if (!named || !crl_signed_by(ri, cand)) {
+			crt_info_clear(&cand_info);
+			continue;
+		}
+		if (!crt_can_sign_crls(cand)) {
+			why = "is signed by a certificate without cRLSign";
+			crt_info_clear(&cand_info);
+			continue;
+		}
+		if (in_path) {
+			crt_info_clear(&cand_info);
+			return NULL;
+		}
+		if (!crt_time_ok(cand, ctx->time)) {
+			why = "is signed by a certificate not valid at the "
+			      "time";
+			crt_info_clear(&cand_info);
+			continue;
+		}
+		/* The signer must chain to the same anchor: through a
+		 * certificate of the path above the one checked. */
+		for (size_t j = i + 1; j < n; j++) {
+			unsigned vstatus = 0;
+			g_autofree gnutls_x509_crt_t *sub = NULL;
+			g_autofree char *sub_message = NULL;
+			rev_status st = STATUS_GOOD;
+
+			if (gnutls_x509_crt_verify(
+				    cand, &path[j], 1,
+				    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+					    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
+				    &vstatus) < 0 ||
+			    vstatus != 0)
+				continue;
+			if (depth + 1 >= MAX_DEPTH) {
+				why = "has a signer whose status is too deep "
+				      "to check";
+				break;
+			}
+			sub = g_new(gnutls_x509_crt_t, n - j + 1);
+			sub[0] = cand;
+			memcpy(sub + 1, path + j,
+			       (n - j) * sizeof(gnutls_x509_crt_t));
+			if (check_path(ctx, sub, n - j + 1, depth + 1, &st,
+				       &sub_message)) {
+				crt_info_clear(&cand_info);
+				return NULL;
+			}
+			why = st == STATUS_REVOKED
+				      ? "is signed by a revoked certificate"
+				      : "is signed by a certificate whose "
+					"status is unknown";
+			break;
+		}
+		crt_info_clear(&cand_info);
+	}
+	return why;
+}
+
+/* Whether the complete CRL @ri is meant for @ci through @dp (RFC 5280
+ * 6.3.3 b); sets the reasons it covers. */
+static bool crl_covers(const crl_info *ri, const crt_info *ci,
+		       const dist_point *dp, unsigned *interim,
+		       const char **why)
+{
+	if (dp->crl_issuers != NULL) {
+		g_autofree char *name = g_strconcat("D", ri->issuer, NULL);
+		bool listed = false;
+
+		if (!ri->indirect)
+			return false;
+		for (guint k = 0; k < dp->crl_issuers->len; k++)
+			if (strcmp(dp->crl_issuers->pdata[k], name) == 0)
+				listed = true;
+		if (!listed)
+			return false;
+	} else if (strcmp(ri->issuer, ci->issuer) != 0) {
+		return false;
+	}
+	if (ri->has_idp) {
+		if (ri->idp_names != NULL) {
+			if (dp->names != NULL) {
+				if (!names_intersect(ri->idp_names,
+						     dp->names)) {
+					*why = "has a distribution point the "
+					       "certificate does not name";
+					return false;
+				}
+			} else if (dp->crl_issuers != NULL) {
+				if (!names_intersect(ri->idp_names,
+						     dp->crl_issuers)) {
+					*why = "has a distribution point the "
+					       "certificate does not name";
+					return false;
+				}
+			} else {
+				*why = "has a distribution point the "
+				       "certificate does not name";
+				return false;
+			}
+		}
+		if (ri->only_user && ci->is_ca) {
+			*why = "covers only end-entity certificates";
+			return false;
+		}
+		if (ri->only_ca && !ci->is_ca) {
+			*why = "covers only CA certificates";
+			return false;
+		}
+		if (ri->only_attr) {
+			*why = "covers only attribute certificates";
+			return false;
+		}
+	}
+	*interim = ri->some_reasons & dp->reasons;
+	return true;
+}
+
+static bool crl_time_ok(const crl_info *ri, int64_t time, const char **why)
+{
+	if (ri->this_update == (time_t)-1 || (int64_t)ri->this_update > time) {
+		*why = "is not yet valid";
+		return false;
+	}
+	if (ri->next_update == (time_t)-1) {
+		*why = "has no nextUpdate";
+		return false;
+	}
+	if (time >= (int64_t)ri->next_update) {
+		*why = "is out of date (nextUpdate passed)";
+		return false;
+	}
+	return true;
+}
+
+static bool idp_equal(const crl_info *a, const crl_info *b)
+{
+	if (a->has_idp != b->has_idp)
+		return false;
+	return !a->has_idp ||
+	       (a->idp.size == b->idp.size &&
+		memcmp(a->idp.data, b->idp.data, a->idp.size) == 0);
+}
+
+/* Status of @path[@i] (RFC 5280 6.3.3, complete CRLs plus deltas). */
+static rev_status check_one(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
+			    size_t i, int depth, char **message)
+{
+	crt_info ci;
+	unsigned mask = 0;
+	const char *problem = NULL;
+	const char *problem_issuer = NULL;
+	bool named = false;
+	g_autofree char *who = NULL;
+	rev_status result = STATUS_UNKNOWN;
+	gnutls_datum_t dn = {NULL, 0};
+
+	if (gnutls_x509_crt_get_dn3(path[i], &dn, 0) >= 0 && dn.size > 0)
+		who = g_strndup((const char *)dn.data, dn.size);
+	else
+		who = g_strdup("(no subject)");
+	gnutls_free(dn.data);
+
+	if (!crt_info_init(&ci, path[i])) {
+		crt_info_clear(&ci);
+		*message = g_strdup_printf(
+			"certificate '%s': cannot read its names or "
+			"distribution points",
+			who);
+		return STATUS_UNKNOWN;
+	}
+
+	for (size_t c = 0; c < ctx->n_crls; c++) {
+		crl_info *ri = &ctx->crls[c];
+		unsigned interim = 0;
+		const char *why = NULL;
+		bool covers = false;
+		int found;
+
+		crl_parse(ri);
+		if (ri->issuer == NULL)
+			continue;
+		/* Does any CRL name this certificate's CRL issuer? */
+		if (strcmp(ri->issuer, ci.issuer) == 0)
+			named = true;
+		for (size_t d = 0; d < ci.n_dps; d++) {
+			g_autofree char *n2 =
+				g_strconcat("D", ri->issuer, NULL);
+
+			if (ci.dps[d].crl_issuers != NULL)
+				for (guint k = 0;
+				     k < ci.dps[d].crl_issuers->len; k++)
+					if (strcmp(ci.dps[d]
+							   .crl_issuers
+							   ->pdata[k],
+						   n2) == 0)
+						named = true;
+		}
+		if (ri->is_delta)
+			continue;
+		for (size_t d = 0; d < ci.n_dps && !covers; d++) {
+			unsigned r = 0;
+
+			if (crl_covers(ri, &ci, &ci.dps[d], &r, &why)) {
+				covers = true;
+				interim = r;
+			}
+		}
+		if (!covers) {
+			if (why != NULL) {
+				problem = why;
+				problem_issuer = ri->issuer_text;
+			}
+			continue;
+		}
+		if ((interim & ~mask) == 0)
+			continue; /* nothing new from this one */
+		why = ri->problem;
+		if (why == NULL)
+			crl_time_ok(ri, ctx->time, &why);
+		if (why == NULL)
+			why = crl_signer_ok(ctx, ri, path, n, i, &ci, depth);
+		if (why != NULL) {
+			problem = why;
+			problem_issuer = ri->issuer_text;
+			continue;
+		}
+
+		/* A usable complete CRL; apply the newest delta that fits. */
+		{
+			crl_info *delta = NULL;
+
+			for (size_t k = 0; k < ctx->n_crls; k++) {
+				crl_info *di = &ctx->crls[k];
+				const char *dwhy = NULL;
+
+				crl_parse(di);
+				if (!di->is_delta || di->problem != NULL ||
+				    di->issuer == NULL ||
+				    strcmp(di->issuer, ri->issuer) != 0 ||
+				    !idp_equal(di, ri) || ri->number_len == 0 ||
+				    integer_compare(di->base, di->base_len,
+						    ri->number,
+						    ri->number_len) > 0 ||
+				    !crl_time_ok(di, ctx->time, &dwhy))
+					continue;
+				if (crl_signer_ok(ctx, di, path, n, i, &ci,
+						  depth) != NULL)
+					continue;
+				if (delta == NULL ||
+				    integer_compare(di->number, di->number_len,
+						    delta->number,
+						    delta->number_len) > 0)
+					delta = di;
+			}
+			found = delta != NULL ? crl_find(delta, &ci) : -1;
+			if (found == REASON_REMOVE_FROM_CRL) {
+				/* Lifted by the delta. */
+			} else if (found >= 0) {
+				*message = g_strdup_printf(
+					"certificate '%s' is revoked (delta "
+					"CRL of '%s')",
+					who, delta->issuer_text);
+				result = STATUS_REVOKED;
+				goto out;
+			} else {
+				found = crl_find(ri, &ci);
+				if (found >= 0 &&
+				    found != REASON_REMOVE_FROM_CRL) {
+					*message = g_strdup_printf(
+						"certificate '%s' is revoked "
+						"(CRL of '%s'%s)",
+						who, ri->issuer_text,
+						found == REASON_CERTIFICATE_HOLD
+							? ", on hold"
+							: "");
+					result = STATUS_REVOKED;
+					goto out;
+				}
+			}
+		}
+		mask |= interim;
+		if (mask == ALL_REASONS)
+			break;
+	}
+
+	if (mask == ALL_REASONS) {
+		result = STATUS_GOOD;
+	} else if (ctx->mode == TV_REVOCATION_IF_PRESENT && !named) {
+		result = STATUS_GOOD;
+	} else if (problem != NULL) {
+		*message = g_strdup_printf(
+			"no valid CRL for '%s': the CRL of "
+			"'%s' %s",
+			who, problem_issuer ? problem_issuer : "?", problem);
+	} else if (mask != 0) {
+		*message = g_strdup_printf("no valid CRL for '%s': the CRLs "
+					   "found do not cover every "
+					   "revocation reason",
+					   who);
+	} else {
+		*message = g_strdup_printf("no valid CRL for '%s'", who);
+	}
+out:
+	crt_info_clear(&ci);
+	return result;
+}
+
+static bool check_path(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
+		       int depth, rev_status *status, char **message)
+{
+	g_autofree char *unknown = NULL;
+
+	/* From the top: a revoked CA explains more than its leaf.  A revoked
+	 * certificate anywhere outranks an unknown status above it. */
+	for (size_t k = n - 1; k-- > 0;) {
+		g_autofree char *msg = NULL;
+		rev_status st = check_one(ctx, path, n, k, depth, &msg);
+
+		if (st == STATUS_REVOKED) {
+			*status = st;
+			*message = g_steal_pointer(&msg);
+			return false;
+		}
+		if (st != STATUS_GOOD && unknown == NULL)
+			unknown = g_steal_pointer(&msg);
+	}
+	if (unknown != NULL) {
+		*status = STATUS_UNKNOWN;
+		*message = g_steal_pointer(&unknown);
+		return false;
+	}
+	*status = STATUS_GOOD;
+	return true;
+}
+
+bool tv_revocation_check_pool(gnutls_x509_crt_t *path, size_t n,
+			      gnutls_x509_crt_t *pool, size_t n_pool,
+			      gnutls_x509_crl_t *crls, size_t n_crls,
+			      tv_revocation_mode mode, int64_t time,
+			      uint32_t *reasons, char **message)
+{
+	rev_ctx ctx;
+	rev_status status = STATUS_GOOD;
+	bool ok;
+
+	g_return_val_if_fail(reasons != NULL && message != NULL, false);
+	*reasons = 0;
+	*message = NULL;
+	if (mode == TV_REVOCATION_OFF || n < 2)
+		return true;
+	if (path == NULL || (crls == NULL && n_crls > 0)) {
+		*reasons = TV_REASON_UNTRUSTED;
+		*message = g_strdup("revocation: no path to check");
+		return false;
+	}
+	if (n_crls == 0 && mode == TV_REVOCATION_IF_PRESENT)
+		return true;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.pool = pool != NULL ? pool : path;
+	ctx.n_pool = pool != NULL ? n_pool : n;
+	ctx.n_crls = n_crls;
+	ctx.crls = g_new0(crl_info, n_crls > 0 ? n_crls : 1);
+	for (size_t k = 0; k < n_crls; k++)
+		ctx.crls[k].crl = crls[k];
+	ctx.time = time;
+	ctx.mode = mode;
+
+	ok = check_path(&ctx, path, n, 0, &status, message);
+	if (!ok) {
+		*reasons = status == STATUS_REVOKED ? TV_REASON_REVOKED
+						    : TV_REASON_UNTRUSTED;
+		if (*message == NULL)
+			*message = g_strdup("revocation status unknown");
+	}
+	for (size_t k = 0; k < n_crls; k++)
+		crl_info_clear(&ctx.crls[k]);
+	g_free(ctx.crls);
+	return ok;
+}
+
+bool tv_revocation_check(gnutls_x509_crt_t *path, size_t n,
+			 gnutls_x509_crl_t *crls, size_t n_crls,
+			 tv_revocation_mode mode, int64_t time,
+			 uint32_t *reasons, char **message)
+{
+	return tv_revocation_check_pool(path, n, NULL, 0, crls, n_crls, mode,
+					time, reasons, message);
+}
