@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Tests of the discovery plugin: the engine worker, the pipeline and the file
+# source (test-discovery), and a real etcd on 127.0.0.1 (test-etcd.sh drives
+# test-discovery-etcd).  The SPIFFE and Consul tests are in remote.mk.
+
+check_PROGRAMS += tests/discovery/test-worker
+TESTS += tests/discovery/test-worker
+tests_discovery_test_worker_SOURCES = tests/discovery/test-worker.c
+tests_discovery_test_worker_CFLAGS = $(unit_cflags) -I$(top_srcdir)/core
+tests_discovery_test_worker_LDADD = $(unit_internal_libs)
+
+include tests/discovery/remote.mk
