@@ -12,15 +12,24 @@
  */
 
 /* ---- remote: headers ---- */
+#include "consul-roots.h"
+#include "jwks.h"
+#include "remote-sources.h"
 /* ---- end remote: headers ---- */
 
 static const dsc_format dsc_format_pem = {DSC_FORMAT_PEM, dsc_pem_parse};
 /* ---- remote: formats ---- */
+static const dsc_format dsc_format_spiffe_jwks = {DSC_FORMAT_SPIFFE_JWKS,
+						  dsc_jwks_format_parse};
+static const dsc_format dsc_format_consul_roots = {
+	DSC_FORMAT_CONSUL_ROOTS, dsc_consul_roots_format_parse};
 /* ---- end remote: formats ---- */
 
 const dsc_format *const dsc_formats[] = {
 	&dsc_format_pem,
 	/* ---- remote: format table ---- */
+	&dsc_format_spiffe_jwks,
+	&dsc_format_consul_roots,
 	/* ---- end remote: format table ---- */
 	NULL,
 };
@@ -29,6 +38,8 @@ const dsc_source_ops *const dsc_sources[] = {
 	&dsc_source_etcd,
 	&dsc_source_file,
 	/* ---- remote: source table ---- */
+	&dsc_source_spiffe,
+	&dsc_source_consul,
 	/* ---- end remote: source table ---- */
 	NULL,
 };
