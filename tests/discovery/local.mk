@@ -9,4 +9,11 @@ tests_discovery_test_worker_SOURCES = tests/discovery/test-worker.c
 tests_discovery_test_worker_CFLAGS = $(unit_cflags) -I$(top_srcdir)/core
 tests_discovery_test_worker_LDADD = $(unit_internal_libs)
 
+check_PROGRAMS += tests/discovery/test-discovery
+TESTS += tests/discovery/test-discovery
+tests_discovery_test_discovery_SOURCES = tests/discovery/test-discovery.c \
+	tests/discovery/disc-test.h
+tests_discovery_test_discovery_CFLAGS = $(unit_cflags)
+tests_discovery_test_discovery_LDADD = $(unit_libs)
+
 include tests/discovery/remote.mk
