@@ -114,13 +114,15 @@ static void record_error(dsc_sink *s, bool rejected, const char *message)
 	g_free(s->last_error);
 	s->last_error = g_strdup(message);
 	s->last_error_wall = g_get_real_time() / G_USEC_PER_SEC;
+	/* A rejected value is the source's answer; a failed fetch is not
+	 * (the next endpoint may answer), so open() keeps waiting. */
 	if (rejected) {
 		s->rejected++;
+		attempted_locked(s);
 	} else {
 		s->failures++;
 		s->failing = true;
 	}
-	attempted_locked(s);
 	g_mutex_unlock(&s->lock);
 }
 

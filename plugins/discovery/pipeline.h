@@ -24,7 +24,8 @@ dsc_sink *dsc_pipeline_new(const dsc_config *config, const char *source,
 			   const char *cache_file, const tv_host *host);
 void dsc_pipeline_free(dsc_sink *sink);
 
-/* Blocks until the source's first attempt ended (good or not) or
+/* Blocks until the source delivered its first value (good or rejected;
+ * failed fetches do not count: the next endpoint may answer) or
  * @timeout_ms passed.  Returns whether a bundle is in place. */
 bool dsc_pipeline_wait_first(dsc_sink *sink, gint64 timeout_ms);
 

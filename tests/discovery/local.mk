@@ -16,4 +16,13 @@ tests_discovery_test_discovery_SOURCES = tests/discovery/test-discovery.c \
 tests_discovery_test_discovery_CFLAGS = $(unit_cflags)
 tests_discovery_test_discovery_LDADD = $(unit_libs)
 
+# etcd on 127.0.0.1: the program is run by the script, not on its own.
+check_PROGRAMS += tests/discovery/test-discovery-etcd
+TESTS += tests/discovery/test-etcd.sh
+EXTRA_DIST += tests/discovery/test-etcd.sh
+tests_discovery_test_discovery_etcd_SOURCES = \
+	tests/discovery/test-discovery-etcd.c tests/discovery/disc-test.h
+tests_discovery_test_discovery_etcd_CFLAGS = $(unit_cflags) $(CURL_CFLAGS)
+tests_discovery_test_discovery_etcd_LDADD = $(unit_libs) $(CURL_LIBS)
+
 include tests/discovery/remote.mk

@@ -17,7 +17,7 @@ static char *file_policy(const char *path, const char *extra)
 		"\"payments.internal\" ];\n"
 		"  chain = ( { use = \"discovery\"; control = \"required\";\n"
 		"    source = \"file\"; path = \"%s\"; poll_interval = 1;\n"
-		"    initial_timeout = 2; %s } ); } );\n",
+		"    initial_timeout = 1; %s } ); } );\n",
 		path, extra ? extra : "");
 }
 
