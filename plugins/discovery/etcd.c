@@ -674,6 +674,8 @@ static void auth_done(const dsc_http_response *r, gpointer user_data)
 		return;
 	}
 	s->token = g_strdup(token);
+	g_info("etcd %s: authenticated as %s", s->endpoints[s->ep],
+	       s->username);
 	begin(s);
 }
 

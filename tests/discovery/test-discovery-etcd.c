@@ -26,6 +26,7 @@ typedef struct {
 	char *url;
 	char *data_dir;
 	bool tls;
+	const char *extra_arg; /* one more etcd flag, or NULL */
 } etcd_proc;
 
 static const char *work_dir(void)
@@ -194,6 +195,8 @@ static bool etcd_start(etcd_proc *e)
 		for (size_t i = 0; i < G_N_ELEMENTS(targs); i++)
 			g_ptr_array_add(argv, (gpointer)targs[i]);
 	}
+	if (e->extra_arg != NULL)
+		g_ptr_array_add(argv, (gpointer)e->extra_arg);
 	g_ptr_array_add(argv, NULL);
 	if (!g_spawn_async(NULL, (char **)argv->pdata, NULL,
 			   G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
@@ -639,6 +642,171 @@ static void test_tls(void)
 	g_free(e);
 }
 
+/* POSTs @body (JSON) with an optional token; true on HTTP 200. */
+static bool etcd_admin(const etcd_proc *e, const char *path, const char *body,
+		       const char *token)
+{
+	g_autofree char *url = g_strconcat(e->url, path, NULL);
+	g_autofree char *auth =
+		token ? g_strconcat("Authorization: ", token, NULL) : NULL;
+	struct curl_slist *h = auth ? curl_slist_append(NULL, auth) : NULL;
+	GString *reply = g_string_new(NULL);
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		fprintf(stderr, "%s: %ld %s\n", path, status, reply->str);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	g_string_free(reply, TRUE);
+	return status == 200;
+}
+
+/* A token of @user (transfer full), or NULL. */
+static char *etcd_token(const etcd_proc *e, const char *user, const char *pw)
+{
+	g_autofree char *body = g_strdup_printf(
+		"{\"name\":\"%s\",\"password\":\"%s\"}", user, pw);
+	GString *reply = NULL;
+	char *token = NULL;
+	const char *t;
+
+	if (etcd_call(e, "/v3/auth/authenticate", body, &reply) == 200 &&
+	    (t = strstr(reply->str, "\"token\":\"")) != NULL) {
+		t += strlen("\"token\":\"");
+		token = g_strndup(t, strcspn(t, "\""));
+	}
+	g_string_free(reply, TRUE);
+	return token;
+}
+
+/* Puts as @token (the reader may not). */
+static bool put_as(const etcd_proc *e, const char *token, const char *text)
+{
+	g_autofree char *k = g_base64_encode((const guchar *)KEY, strlen(KEY));
+	g_autofree char *v =
+		g_base64_encode((const guchar *)text, strlen(text));
+	g_autofree char *body =
+		g_strdup_printf("{\"key\":\"%s\",\"value\":\"%s\"}", k, v);
+
+	return etcd_admin(e, "/v3/kv/put", body, token);
+}
+
+/* Counts the source's "authenticated" log lines. */
+static gint logins;
+
+static GLogWriterOutput count_logins(GLogLevelFlags level,
+				     const GLogField *fields, gsize n_fields,
+				     gpointer data)
+{
+	for (gsize i = 0; i < n_fields; i++)
+		if (strcmp(fields[i].key, "MESSAGE") == 0 &&
+		    fields[i].length < 0 &&
+		    strstr(fields[i].value, "authenticated as reader") != NULL)
+			g_atomic_int_inc(&logins);
+	return g_log_writer_default(level, fields, n_fields, data);
+}
+
+/*
+ * User and password: a read-only user gets a token from
+ * /v3/auth/authenticate.  Tokens live --auth-token-ttl (1 s here) unless
+ * used: with poll_interval 3 every poll meets an expired token, and the
+ * source must authenticate again to keep following changes.
+ */
+static void test_token_auth(void)
+{
+	etcd_proc *e = etcd_new("auth", false);
+	g_autofree char *k = g_base64_encode((const guchar *)"/tlsverify-test/",
+					     strlen("/tlsverify-test/"));
+	g_autofree char *end = g_base64_encode(
+		(const guchar *)"/tlsverify-test0", strlen("/tlsverify-test0"));
+	g_autofree char *grant = g_strdup_printf(
+		"{\"name\":\"trustreader\",\"perm\":{\"permType\":\"READ\","
+		"\"key\":\"%s\",\"range_end\":\"%s\"}}",
+		k, end);
+	g_autofree char *pwfile =
+		g_build_filename(work_dir(), "reader.pw", NULL);
+	g_autofree char *text = NULL, *root = NULL, *bad = NULL;
+	tv_engine *t;
+	uint32_t reasons = 0;
+
+	e->extra_arg = "--auth-token-ttl=1";
+	CU_ASSERT_TRUE_FATAL(etcd_start(e));
+	CU_ASSERT_FATAL(put_text(e, ca_pem) > 0);
+	CU_ASSERT_FATAL(etcd_admin(
+		e, "/v3/auth/user/add",
+		"{\"name\":\"root\",\"password\":\"rootpw\"}", NULL));
+	CU_ASSERT_FATAL(etcd_admin(e, "/v3/auth/user/grant",
+				   "{\"user\":\"root\",\"role\":\"root\"}",
+				   NULL));
+	CU_ASSERT_FATAL(etcd_admin(e, "/v3/auth/role/add",
+				   "{\"name\":\"trustreader\"}", NULL));
+	CU_ASSERT_FATAL(etcd_admin(e, "/v3/auth/role/grant", grant, NULL));
+	CU_ASSERT_FATAL(etcd_admin(
+		e, "/v3/auth/user/add",
+		"{\"name\":\"reader\",\"password\":\"readerpw\"}", NULL));
+	CU_ASSERT_FATAL(etcd_admin(e, "/v3/auth/user/grant",
+				   "{\"user\":\"reader\","
+				   "\"role\":\"trustreader\"}",
+				   NULL));
+	CU_ASSERT_FATAL(etcd_admin(e, "/v3/auth/enable", "{}", NULL));
+	tv_test_write(work_dir(), "reader.pw", "readerpw\n");
+
+	text = g_strdup_printf(
+		"endpoints = ( { name = \"svc\"; hosts = [ \"" HOST "\" ];\n"
+		"  chain = ( { use = \"discovery\"; control = \"required\";\n"
+		"    source = \"etcd\"; endpoints = [ \"%s\" ]; key = \"" KEY
+		"\";\n"
+		"    username = \"reader\"; password_file = \"%s\";\n"
+		"    poll_interval = 3; } ); } );\n",
+		e->url, pwfile);
+	t = open_engine(text);
+	CU_ASSERT_PTR_NOT_NULL(t);
+	if (t != NULL) {
+		CU_ASSERT_TRUE(trusted(t, "chain-good.pem"));
+		/* A poll met the expired token and the source logged in
+		 * again: it still follows changes. */
+		CU_ASSERT_TRUE(DISC_WAIT(g_atomic_int_get(&logins) >= 2));
+		root = etcd_token(e, "root", "rootpw");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+		CU_ASSERT_TRUE(put_as(e, root, both_pem));
+		CU_ASSERT_TRUE(DISC_WAIT(trusted(t, "chain-rogue.pem")));
+		tv_engine_free(t);
+	}
+
+	/* A wrong password: no bundle, UNAVAIL. */
+	bad = g_strdup_printf(
+		"endpoints = ( { name = \"svc\"; hosts = [ \"" HOST "\" ];\n"
+		"  chain = ( { use = \"discovery\"; control = \"required\";\n"
+		"    source = \"etcd\"; endpoints = [ \"%s\" ]; key = \"" KEY
+		"\";\n"
+		"    username = \"reader\"; password = \"wrong\";\n"
+		"    initial_timeout = 1; } ); } );\n",
+		e->url);
+	t = open_engine(bad);
+	CU_ASSERT_PTR_NOT_NULL(t);
+	if (t != NULL) {
+		CU_ASSERT_EQUAL(
+			disc_verify(t, HOST, "chain-good.pem", &reasons),
+			TV_VERDICT_REJECTED);
+		CU_ASSERT_TRUE(reasons & TV_REASON_SOURCE_UNAVAILABLE);
+		tv_engine_free(t);
+	}
+	etcd_stop(e);
+	g_free(e->url);
+	g_free(e->data_dir);
+	g_free(e);
+}
+
 static CU_TestInfo tests[] = {
 	{"/etcd/put-verify", test_put_verify},
 	{"/etcd/rotate", test_rotate},
@@ -649,6 +817,7 @@ static CU_TestInfo tests[] = {
 	{"/etcd/restart-process-with-cache", test_restart_with_cache},
 	{"/etcd/recover", test_recover},
 	{"/etcd/tls-client-cert", test_tls},
+	{"/etcd/token-auth", test_token_auth},
 	CU_TEST_INFO_NULL,
 };
 
@@ -659,5 +828,6 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
+	g_log_set_writer_func(count_logins, NULL, NULL);
 	return tv_test_run(suites);
 }
