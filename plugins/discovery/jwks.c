@@ -260,6 +260,19 @@ dsc_jwks *dsc_jwks_parse(const void *data, size_t len, GError **error)
 	return g_steal_pointer(&jwks);
 }
 
+gint64 dsc_jwks_peek_sequence(const void *data, size_t len)
+{
+	g_autoptr(JsonNode) root = NULL;
+	gint64 seq = -1;
+
+	root = dsc_json_load_object(data, len, DSC_JWKS_MAX_BYTES, "bundle",
+				    NULL);
+	if (root == NULL || !dsc_json_get_int(json_node_get_object(root),
+					      "spiffe_sequence", &seq, NULL))
+		return -1;
+	return seq;
+}
+
 bool dsc_jwks_format_parse(GBytes *data, dsc_parsed *out, GError **error)
 {
 	g_autoptr(dsc_jwks) jwks = NULL;

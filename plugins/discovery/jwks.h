@@ -45,6 +45,13 @@ typedef struct {
  */
 dsc_jwks *dsc_jwks_parse(const void *data, size_t len, GError **error);
 
+/*
+ * dsc_jwks_peek_sequence: the spiffe_sequence of the bundle @data without
+ * reading its keys (for naming a version before the pipeline parses it).
+ * Returns: the sequence, or -1 when absent or when @data is not a bundle.
+ */
+gint64 dsc_jwks_peek_sequence(const void *data, size_t len);
+
 /* Frees @jwks and its certificates; NULL-safe. */
 void dsc_jwks_free(dsc_jwks *jwks);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(dsc_jwks, dsc_jwks_free)

@@ -402,10 +402,17 @@ static void on_done(const dsc_http_response *r, gpointer user_data)
 						     s->url, r->status);
 		fetch_failed(s, m);
 	} else {
-		/* The pipeline orders by spiffe_sequence (order -1: the
-		 * value's own), compares and swaps. */
+		gsize len = 0;
+		const void *data = g_bytes_get_data(r->body, &len);
+		gint64 seq = dsc_jwks_peek_sequence(data ? data : "", len);
+		g_autofree char *version =
+			seq >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, seq)
+				 : NULL;
+
+		/* The pipeline orders by spiffe_sequence (FED §4.2; none:
+		 * the latest fetched wins), compares and swaps. */
 		switch (dsc_sink_offer(s->sink, r->body, DSC_FORMAT_SPIFFE_JWKS,
-				       -1, NULL, &info)) {
+				       seq, version, &info)) {
 		case DSC_OFFER_ACCEPTED:
 		case DSC_OFFER_UNCHANGED:
 			s->delivered = true;
