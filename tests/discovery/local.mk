@@ -25,4 +25,7 @@ tests_discovery_test_discovery_etcd_SOURCES = \
 tests_discovery_test_discovery_etcd_CFLAGS = $(unit_cflags) $(CURL_CFLAGS)
 tests_discovery_test_discovery_etcd_LDADD = $(unit_libs) $(CURL_LIBS)
 
+TESTS += tests/discovery/test-discovery-cli.sh
+EXTRA_DIST += tests/discovery/test-discovery-cli.sh
+
 include tests/discovery/remote.mk
