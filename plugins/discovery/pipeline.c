@@ -6,7 +6,9 @@
 
 #include "pipeline.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <time.h>
 
 #include "cache-file.h"
 
@@ -21,9 +23,13 @@ struct dsc_sink {
 	gint64 max_staleness_us;
 	const tv_host *host;
 
-	/* Guarded by lock, held for a few instructions (verify() takes it). */
-	GMutex lock;
-	GCond first;
+	/*
+	 * Guarded by lock, held for a few instructions (verify() takes it).
+	 * pthread rather than GMutex, as in the core: ThreadSanitizer sees
+	 * what it orders (core/lock.h).
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t first;	  /* on CLOCK_MONOTONIC */
 	bool attempted;		  /* the source's first attempt ended */
 	dsc_bundle *current;	  /* NULL: none */
 	gint64 last_success;	  /* monotonic µs of the last good contact */
@@ -53,6 +59,7 @@ dsc_sink *dsc_pipeline_new(const dsc_config *config, const char *source,
 			   const char *cache_file, const tv_host *host)
 {
 	dsc_sink *s = g_new0(dsc_sink, 1);
+	pthread_condattr_t attr;
 
 	s->location = g_strdup(config->location ? config->location : "");
 	s->source = g_strdup(source);
@@ -62,8 +69,11 @@ dsc_sink *dsc_pipeline_new(const dsc_config *config, const char *source,
 	s->max_bytes = config->max_bundle_bytes;
 	s->max_staleness_us = config->max_staleness_s * G_USEC_PER_SEC;
 	s->host = host;
-	g_mutex_init(&s->lock);
-	g_cond_init(&s->first);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->first, &attr);
+	pthread_condattr_destroy(&attr);
 	return s;
 }
 
@@ -72,8 +82,8 @@ void dsc_pipeline_free(dsc_sink *s)
 	if (s == NULL)
 		return;
 	dsc_bundle_unref(s->current);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->first);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->first);
 	g_free(s->location);
 	g_free(s->source);
 	g_free(s->scope);
@@ -88,7 +98,7 @@ static void attempted_locked(dsc_sink *s)
 {
 	if (!s->attempted) {
 		s->attempted = true;
-		g_cond_broadcast(&s->first);
+		pthread_cond_broadcast(&s->first);
 	}
 }
 
@@ -102,15 +112,15 @@ static void contact_locked(dsc_sink *s)
 
 void dsc_sink_contact(dsc_sink *s)
 {
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	if (s->current != NULL)
 		contact_locked(s);
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void record_error(dsc_sink *s, bool rejected, const char *message)
 {
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	g_free(s->last_error);
 	s->last_error = g_strdup(message);
 	s->last_error_wall = g_get_real_time() / G_USEC_PER_SEC;
@@ -123,7 +133,7 @@ static void record_error(dsc_sink *s, bool rejected, const char *message)
 		s->failures++;
 		s->failing = true;
 	}
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void dsc_sink_failed(dsc_sink *s, const char *format, ...)
@@ -211,13 +221,13 @@ static dsc_offer_status offer(dsc_sink *s, GHashTable *values,
 	if (b == NULL)
 		goto reject;
 
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	older = s->current != NULL && order >= 0 && s->current->order >= 0 &&
 		order < s->current->order && !s->from_cache;
 	if (older) {
 		contact_locked(s);
 		attempted_locked(s);
-		g_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->lock);
 		return DSC_OFFER_OLDER;
 	}
 	if (s->current != NULL && g_strcmp0(s->current->hash, b->hash) == 0) {
@@ -228,7 +238,7 @@ static dsc_offer_status offer(dsc_sink *s, GHashTable *values,
 		s->current = g_steal_pointer(&b);
 		contact_locked(s);
 		attempted_locked(s);
-		g_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->lock);
 		if (was_cache && s->cache_file != NULL)
 			goto save;
 		return DSC_OFFER_UNCHANGED;
@@ -238,7 +248,7 @@ static dsc_offer_status offer(dsc_sink *s, GHashTable *values,
 	s->updates++;
 	contact_locked(s);
 	attempted_locked(s);
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 	/* Cached verdicts were reached with the old anchors. */
 	tv_host_trust_changed(s->host);
 	g_info("%s: %s source: trust bundle %s in place (%u anchors)",
@@ -248,9 +258,9 @@ save:
 		g_autoptr(GError) local = NULL;
 		dsc_bundle *cur;
 
-		g_mutex_lock(&s->lock);
+		pthread_mutex_lock(&s->lock);
 		cur = dsc_bundle_ref(s->current);
-		g_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->lock);
 		if (!dsc_cache_file_save(s->cache_file, cur, now, &local))
 			g_warning("%s: cannot save cache_file: %s", s->location,
 				  local->message);
@@ -260,9 +270,9 @@ save:
 					: DSC_OFFER_ACCEPTED;
 
 reject:
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	keep = g_strdup(s->current ? s->current->version : NULL);
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 	g_warning("%s: %s source: update rejected, %s: %s", s->location,
 		  s->source,
 		  keep ? "keeping the last good bundle" : "no bundle yet",
@@ -302,9 +312,9 @@ gnutls_x509_trust_list_t dsc_sink_dup_anchors(dsc_sink *s,
 	dsc_bundle *b;
 	const dsc_anchor_set *set;
 
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	b = s->current ? dsc_bundle_ref(s->current) : NULL;
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 	if (b == NULL)
 		return NULL;
 	set = g_hash_table_lookup(b->sets,
@@ -317,15 +327,23 @@ gnutls_x509_trust_list_t dsc_sink_dup_anchors(dsc_sink *s,
 
 bool dsc_pipeline_wait_first(dsc_sink *s, gint64 timeout_ms)
 {
-	gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
+	struct timespec deadline;
 	bool have;
 
-	g_mutex_lock(&s->lock);
+	/* g_get_monotonic_time() is CLOCK_MONOTONIC on Linux too. */
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&s->lock);
 	while (!s->attempted)
-		if (!g_cond_wait_until(&s->first, &s->lock, deadline))
+		if (pthread_cond_timedwait(&s->first, &s->lock, &deadline) != 0)
 			break;
 	have = s->current != NULL;
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 	return have;
 }
 
@@ -348,7 +366,7 @@ bool dsc_pipeline_load_cache(dsc_sink *s, GError **error)
 		g_prefix_error(error, "%s: ", s->cache_file);
 		return false;
 	}
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	if (s->current == NULL) {
 		s->current = b;
 		b = NULL;
@@ -359,7 +377,7 @@ bool dsc_pipeline_load_cache(dsc_sink *s, GError **error)
 				  MAX(now - saved, 0) * G_USEC_PER_SEC;
 		s->last_success_wall = saved;
 	}
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 	dsc_bundle_unref(b);
 	return true;
 }
@@ -381,7 +399,7 @@ dsc_bundle *dsc_pipeline_acquire(dsc_sink *s, dsc_state *state,
 	gint64 now = g_get_monotonic_time();
 	dsc_bundle *b = NULL;
 
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	*state = state_locked(s, now);
 	if (*state != DSC_STATE_ERROR && *state != DSC_STATE_EXPIRED) {
 		b = dsc_bundle_ref(s->current);
@@ -389,13 +407,13 @@ dsc_bundle *dsc_pipeline_acquire(dsc_sink *s, dsc_state *state,
 			       (s->last_success + s->max_staleness_us - now) /
 				       G_USEC_PER_SEC;
 	}
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 	return b;
 }
 
 void dsc_pipeline_describe(dsc_sink *s, tv_describe *out)
 {
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	tv_describe_string(out, "source", s->source);
 	tv_describe_string(
 		out, "state",
@@ -417,5 +435,5 @@ void dsc_pipeline_describe(dsc_sink *s, tv_describe *out)
 	tv_describe_int(out, "updates", s->updates);
 	tv_describe_int(out, "rejected_updates", s->rejected);
 	tv_describe_int(out, "failures", s->failures);
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 }
