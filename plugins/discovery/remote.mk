@@ -7,3 +7,6 @@ plugins_discovery_discovery_la_SOURCES += \
 	plugins/discovery/spiffe-id.c plugins/discovery/spiffe-id.h \
 	plugins/discovery/jwks.c plugins/discovery/jwks.h \
 	plugins/discovery/consul-roots.c plugins/discovery/consul-roots.h
+# Their settings, behaviour and how they are tested (no Consul server
+# package exists on Debian: an in-tree agent double stands in).
+EXTRA_DIST += docs/discovery-remote.md

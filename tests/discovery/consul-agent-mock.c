@@ -34,6 +34,8 @@
  *    Held queries re-check and answer when the index moved above theirs.
  *  - POST /mock/fail?status=S: answer every roots query with HTTP S
  *    (S=0 ends that).
+ *  - POST /mock/no-block: from then on, answer every roots query at once
+ *    (an agent that ignores the index: not Consul, a client's worst case).
  *  - GET /mock/stats: {"queries": Q, "held": H, "indexes": [..],
  *    "token": T, "path": P} where indexes is the index parameter of every
  *    roots query so far (-1 for none), in order, and token and path are
@@ -49,7 +51,8 @@ typedef struct {
 	GBytes *body;
 	guint64 index;
 	guint fail_status;
-	GList *held; /* held_query */
+	bool no_block; /* a broken agent: answer at once, whatever the index */
+	GList *held;   /* held_query */
 	guint queries;
 	GArray *indexes;  /* gint64 */
 	char *last_token; /* X-Consul-Token of the last roots query */
@@ -191,7 +194,7 @@ static void roots_query(mock *m, SoupServerMessage *msg, const char *path,
 						 "rpc error: no leader", 20);
 		return;
 	}
-	if (min_index == 0 || m->index > min_index) {
+	if (min_index == 0 || m->index > min_index || m->no_block) {
 		answer(m, msg);
 		return;
 	}
@@ -287,6 +290,12 @@ static void on_request(SoupServer *soup, SoupServerMessage *msg,
 			return;
 		}
 		m->fail_status = (guint)v;
+		soup_server_message_set_status(msg, 204, NULL);
+	} else if (strcmp(method, "POST") == 0 &&
+		   strcmp(path, "/mock/no-block") == 0) {
+		/* Not Consul: an agent that ignores the index, for the
+		 * client's rate limit. */
+		m->no_block = true;
 		soup_server_message_set_status(msg, 204, NULL);
 	} else if (strcmp(method, "GET") == 0 &&
 		   strcmp(path, "/mock/stats") == 0) {

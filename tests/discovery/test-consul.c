@@ -168,6 +168,19 @@ static char *stats_str(const agent *a, const char *key)
 	return g_strdup(json_object_get_string_member(o, key));
 }
 
+/* The number of roots queries the mock has seen; -1 on error. */
+static gint64 stats_queries(const agent *a)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(JsonParser) p = json_parser_new();
+
+	if (mock_call(a, "GET", "/mock/stats", NULL, &text) != 200 ||
+	    !json_parser_load_from_data(p, text, -1, NULL))
+		return -1;
+	return json_object_get_int_member(
+		json_node_get_object(json_parser_get_root(p)), "queries");
+}
+
 /* Whether @seq appears in @a's query indexes at or after position @from,
  * in order; *@end (optional) gets the position after it. */
 static bool has_sequence(GArray *a, guint from, const gint64 *seq, guint n,
@@ -361,12 +374,13 @@ static void test_500_until_staleness(void)
 	g_autoptr(tv_engine) e = consul_engine(a, "", &error);
 	const gint64 blocking[] = {30};
 	uint32_t reasons = 0;
-	gint64 failing_since, expired_after;
+	gint64 failing_since, expired_after, queries;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	CU_ASSERT_TRUE(
 		sct_wait_verdict(e, HOST, leaf1_pem, TV_VERDICT_TRUSTED));
 	CU_ASSERT_TRUE(wait_queries(a, 0, blocking, 1));
+	queries = stats_queries(a);
 	failing_since = g_get_monotonic_time();
 	CU_ASSERT_EQUAL(
 		mock_call(a, "POST", "/mock/fail?status=500", NULL, NULL), 204);
@@ -380,6 +394,11 @@ static void test_500_until_staleness(void)
 	/* The held query still answered 200 after the failures began, so
 	 * the bundle cannot have expired sooner than max_staleness. */
 	CU_ASSERT_TRUE(expired_after >= MAX_STALENESS_S * G_USEC_PER_SEC);
+	/* Retries back off (retry_max = 1 s, jittered down to half): no
+	 * more than about two a second, where a loop without backoff makes
+	 * thousands. */
+	CU_ASSERT_TRUE(stats_queries(a) - queries <=
+		       4 + 2 * (expired_after / G_USEC_PER_SEC + 1));
 	CU_ASSERT_TRUE(sct_wait_status(e, "state", "expired"));
 
 	CU_ASSERT_EQUAL(mock_call(a, "POST", "/mock/fail?status=0", NULL, NULL),
@@ -387,6 +406,40 @@ static void test_500_until_staleness(void)
 	CU_ASSERT_TRUE(
 		sct_wait_verdict(e, HOST, leaf1_pem, TV_VERDICT_TRUSTED));
 	/* The engine first: its source would log the server going away. */
+	g_clear_pointer(&e, tv_engine_free);
+	agent_stop(a);
+}
+
+/* blocking.mdx: the query loop is rate limited (a token bucket: two at
+ * once, then one per min_interval = 1 s), so an agent that answers at
+ * once, whatever the index, cannot make the source spin. */
+static void test_rate_limited(void)
+{
+	g_autofree char *r1 = roots(root1, NULL);
+	agent *a = agent_start(50, r1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(tv_engine) e = consul_engine(a, "", &error);
+	const gint64 blocking[] = {50};
+	gint64 deadline =
+		g_get_monotonic_time() + SCT_DEADLINE_S * G_USEC_PER_SEC;
+	gint64 q0, start, elapsed;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_TRUE(wait_queries(a, 0, blocking, 1));
+	q0 = stats_queries(a);
+	start = g_get_monotonic_time();
+	CU_ASSERT_EQUAL(mock_call(a, "POST", "/mock/no-block", NULL, NULL),
+			204);
+	while (stats_queries(a) < q0 + 6 && g_get_monotonic_time() < deadline)
+		g_usleep(SCT_POLL_US);
+	elapsed = g_get_monotonic_time() - start;
+	CU_ASSERT_TRUE(stats_queries(a) >= q0 + 6);
+	/* Two tokens at most at the start, then one a second: six queries
+	 * take four seconds at least. */
+	CU_ASSERT_TRUE(elapsed >= 4 * G_USEC_PER_SEC - G_USEC_PER_SEC / 10);
+	/* Every answer was the same: contact, still trusted. */
+	CU_ASSERT_EQUAL(sct_verify(e, HOST, leaf1_pem, NULL, NULL),
+			TV_VERDICT_TRUSTED);
 	g_clear_pointer(&e, tv_engine_free);
 	agent_stop(a);
 }
@@ -478,6 +531,7 @@ static CU_TestInfo tests[] = {
 	{"/consul/index-zero-as-one", test_index_zero},
 	{"/consul/500-keeps-bundle-until-max-staleness",
 	 test_500_until_staleness},
+	{"/consul/rate-limited", test_rate_limited},
 	{"/consul/token-servers-garbage", test_token_servers_garbage},
 	{"/consul/settings-refused", test_settings_refused},
 	CU_TEST_INFO_NULL,
