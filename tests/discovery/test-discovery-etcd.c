@@ -441,7 +441,7 @@ static void stop_threads(loop_state *ls, GThread **th)
 
 static void test_rotation_loop(void)
 {
-	g_autofree char *text = NULL;
+	g_autofree char *text = NULL, *step = NULL;
 	loop_state ls = {0};
 	GThread *th[2];
 	int seen = 0;
@@ -451,8 +451,9 @@ static void test_rotation_loop(void)
 	ls.lat = g_array_new(FALSE, FALSE, sizeof(gint64));
 	CU_ASSERT_FATAL(put_text(etcd, ca_pem) > 0);
 	/* No verdict cache: every verification runs the step. */
-	text = g_strconcat("defaults = { cache = { size = 0; }; };\n",
-			   policy(etcd, ""), NULL);
+	step = policy(etcd, "");
+	text = g_strconcat("defaults = { cache = { size = 0; }; };\n", step,
+			   NULL);
 	ls.e = open_engine(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ls.e);
 	CU_ASSERT_TRUE_FATAL(DISC_WAIT(!trusted(ls.e, "chain-rogue.pem")));
