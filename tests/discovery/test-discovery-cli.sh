@@ -5,6 +5,8 @@
 # Nothing is contacted: etcd endpoints point at a closed loopback port.
 . "$TV_SRCDIR/tests/integration/lib.sh"
 P=$TV_BUILD_PLUGIN_DIR
+# Loopback only: no proxy from the environment may be consulted.
+export no_proxy='*' NO_PROXY='*'
 
 # --- errors name the file, the line and the key -----------------------------
 bad=$tv_tmp/bad
