@@ -543,6 +543,53 @@ static void test_compaction(void)
 	CU_ASSERT_TRUE(trusted(engine, "chain-good.pem"));
 }
 
+static bool spiffe_trusted(tv_engine *e)
+{
+	return disc_verify(e, "payments.internal", "chain-spiffe.pem", NULL) ==
+	       TV_VERDICT_TRUSTED;
+}
+
+/* A prefix without trust_domain: one trust domain per key, never merged;
+ * the leaf's SPIFFE ID (spiffe://prod.example/...) picks the set; a
+ * deleted key takes its trust domain away. */
+static void test_prefix_trust_domains(void)
+{
+	g_autofree char *text = g_strdup_printf(
+		"endpoints = ( { name = \"pay\"; hosts = [ "
+		"\"payments.internal\" "
+		"];\n  match_names = [ \"spiffe://prod.example/payments\" ];\n"
+		"  chain = ( { use = \"discovery\"; control = \"required\";\n"
+		"    source = \"etcd\"; endpoints = [ \"%s\" ];\n"
+		"    prefix = \"/tlsverify-td/\"; poll_interval = 1; } ); } "
+		");\n",
+		etcd->url);
+	g_autofree char *k =
+		g_base64_encode((const guchar *)"/tlsverify-td/prod.example",
+				strlen("/tlsverify-td/prod.example"));
+	g_autofree char *del = g_strdup_printf("{\"key\":\"%s\"}", k);
+	tv_engine *e;
+
+	CU_ASSERT_FATAL(etcd_put(etcd, "/tlsverify-td/prod.example", rogue_pem,
+				 strlen(rogue_pem)) > 0);
+	CU_ASSERT_FATAL(etcd_put(etcd, "/tlsverify-td/other.example", ca_pem,
+				 strlen(ca_pem)) > 0);
+	e = open_engine(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(disc_state_int(e, "trust_domains"), 2);
+	/* Its root is in other.example's set: not good enough. */
+	CU_ASSERT_FALSE(spiffe_trusted(e));
+
+	CU_ASSERT_FATAL(etcd_put(etcd, "/tlsverify-td/prod.example", ca_pem,
+				 strlen(ca_pem)) > 0);
+	CU_ASSERT_TRUE(DISC_WAIT(spiffe_trusted(e)));
+
+	/* De-federation: the key goes, so does the trust domain. */
+	CU_ASSERT_EQUAL(etcd_call(etcd, "/v3/kv/deleterange", del, NULL), 200);
+	CU_ASSERT_TRUE(DISC_WAIT(!spiffe_trusted(e)));
+	CU_ASSERT_EQUAL(disc_state_int(e, "trust_domains"), 1);
+	tv_engine_free(e);
+}
+
 /* etcd down: the last good bundle serves until max_staleness, then the
  * step fails closed. */
 static void test_outage(void)
@@ -814,6 +861,7 @@ static CU_TestInfo tests[] = {
 	{"/etcd/rotation-loop", test_rotation_loop},
 	{"/etcd/rejects", test_rejects},
 	{"/etcd/compaction", test_compaction},
+	{"/etcd/prefix-trust-domains", test_prefix_trust_domains},
 	{"/etcd/outage-then-fail-closed", test_outage},
 	{"/etcd/restart-process-with-cache", test_restart_with_cache},
 	{"/etcd/recover", test_recover},
