@@ -154,6 +154,7 @@ static void *spiffe_configure(const tv_settings *settings,
 	g_autoptr(spiffe_source) s = g_new0(spiffe_source, 1);
 	g_autoptr(GError) local = NULL;
 	g_autofree char *bootstrap = NULL;
+	g_autofree char *path = NULL;
 	g_autoptr(GUri) uri = NULL;
 	const char *url = NULL, *profile = NULL, *endpoint_id = NULL;
 	int64_t refresh = -1;
@@ -223,10 +224,18 @@ static void *spiffe_configure(const tv_settings *settings,
 				"bootstrap_bundle");
 			return NULL;
 		}
-		if (!dsc_spiffe_id_parse(endpoint_id, &s->endpoint_td, NULL,
+		if (!dsc_spiffe_id_parse(endpoint_id, &s->endpoint_td, &path,
 					 &local)) {
 			tv_settings_set_error(settings, "endpoint_id", error,
 					      "%s", local->message);
+			return NULL;
+		}
+		if (*path == '\0') {
+			/* X509-SVID §2: a leaf's ID has a path. */
+			tv_settings_set_error(settings, "endpoint_id", error,
+					      "'%s' has no path: it cannot be "
+					      "a server's SVID",
+					      endpoint_id);
 			return NULL;
 		}
 		s->bootstrap = load_bootstrap(bootstrap, &local);

@@ -476,6 +476,10 @@ static void test_settings_refused(void)
 		{"url = \"https://127.0.0.1:1/b\"; trust_domain = \"" TD "\";"
 		 " profile = \"https_web\"; refresh_interval = 0;",
 		 "refresh_interval"},
+		{"url = \"https://127.0.0.1:1/b\"; trust_domain = \"" TD "\";"
+		 " profile = \"https_spiffe\"; endpoint_id = \"spiffe://" TD
+		 "\"; bootstrap_bundle = \"%s\";",
+		 "has no path"},
 	};
 
 	tv_test_write(dir, "garbage.pem", "not a certificate\n");
