@@ -12,7 +12,8 @@
 #include "instance.h"
 
 struct core_worker {
-	core_lock lock; /* guards thread start and stop */
+	core_lock lock; /* guards thread, calls */
+	GQueue calls;	/* sync_call *, waiting for the worker */
 	GMainContext *ctx;
 	GMainLoop *loop;
 	GThread *thread;
@@ -23,6 +24,7 @@ core_worker *worker_new(void)
 	core_worker *w = g_new0(core_worker, 1);
 
 	core_lock_init(&w->lock);
+	g_queue_init(&w->calls);
 	w->ctx = g_main_context_new();
 	w->loop = g_main_loop_new(w->ctx, FALSE);
 	return w;
@@ -77,16 +79,28 @@ typedef struct {
 	bool done;
 } sync_call;
 
-static gboolean sync_call_run(gpointer data)
+/*
+ * The calls travel through a queue under the worker's lock rather than as
+ * the idle source's data: the handover is then ordered by a lock
+ * ThreadSanitizer sees (glib's own locks are invisible to it).
+ */
+static gboolean sync_calls_run(gpointer data)
 {
-	sync_call *c = data;
+	core_worker *w = data;
+	sync_call *c;
 
-	c->fn(c->data);
-	pthread_mutex_lock(&c->lock);
-	c->done = true;
-	pthread_cond_signal(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-	return G_SOURCE_REMOVE;
+	for (;;) {
+		core_lock_acquire(&w->lock);
+		c = g_queue_pop_head(&w->calls);
+		core_lock_release(&w->lock);
+		if (c == NULL)
+			return G_SOURCE_REMOVE;
+		c->fn(c->data);
+		pthread_mutex_lock(&c->lock);
+		c->done = true;
+		pthread_cond_signal(&c->cond);
+		pthread_mutex_unlock(&c->lock);
+	}
 }
 
 void worker_invoke_sync(core_worker *w, GSourceFunc fn, gpointer data)
@@ -106,9 +120,12 @@ void worker_invoke_sync(core_worker *w, GSourceFunc fn, gpointer data)
 	}
 	pthread_mutex_init(&c.lock, NULL);
 	pthread_cond_init(&c.cond, NULL);
+	core_lock_acquire(&w->lock);
+	g_queue_push_tail(&w->calls, &c);
+	core_lock_release(&w->lock);
 	src = g_idle_source_new();
 	g_source_set_priority(src, G_PRIORITY_HIGH);
-	g_source_set_callback(src, sync_call_run, &c, NULL);
+	g_source_set_callback(src, sync_calls_run, w, NULL);
 	g_source_attach(src, w->ctx);
 	g_source_unref(src);
 	pthread_mutex_lock(&c.lock);

@@ -19,7 +19,7 @@ tests_discovery_test_discovery_LDADD = $(unit_libs)
 # etcd on 127.0.0.1: the program is run by the script, not on its own.
 check_PROGRAMS += tests/discovery/test-discovery-etcd
 TESTS += tests/discovery/test-etcd.sh
-EXTRA_DIST += tests/discovery/test-etcd.sh
+EXTRA_DIST += tests/discovery/test-etcd.sh tests/discovery/tsan-glib.supp
 tests_discovery_test_discovery_etcd_SOURCES = \
 	tests/discovery/test-discovery-etcd.c tests/discovery/disc-test.h
 tests_discovery_test_discovery_etcd_CFLAGS = $(unit_cflags) $(CURL_CFLAGS)
