@@ -323,7 +323,7 @@ static gboolean on_term(gpointer data)
 int main(int argc, char **argv)
 {
 	mock m = {0};
-	const char *state = NULL;
+	g_autofree char *state = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GInetAddress) lo = NULL;
 	g_autoptr(GSocketAddress) addr = NULL;

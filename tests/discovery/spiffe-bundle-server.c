@@ -166,5 +166,9 @@ int main(int argc, char **argv)
 	g_main_loop_run(s.loop);
 	g_main_loop_unref(s.loop);
 	g_object_unref(s.server);
+	g_free((char *)s.cert);
+	g_free((char *)s.key);
+	g_free((char *)s.bundle);
+	g_free((char *)s.state);
 	return 0;
 }
