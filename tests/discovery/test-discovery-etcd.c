@@ -856,12 +856,274 @@ static void test_token_auth(void)
 	g_free(e);
 }
 
+/* ---- a scripted gateway for the compacted-watch answer ------------------
+ *
+ * A live watch on a real etcd is cancelled for compaction only when the
+ * client fell behind; that cannot be arranged from outside.  This loopback
+ * server answers like the 3.4 gateway did when it was recorded (research
+ * notes §1.4): the first range at revision 5, a watch that is created and
+ * then cancelled with compact_revision 8, then ranges at revision 9 with a
+ * new bundle.  The source must range again and watch from 10.
+ */
+typedef struct {
+	int listen_fd;
+	int port;
+	GThread *thread;
+	pthread_mutex_t lock;
+	int ranges;	     /* range requests answered */
+	GPtrArray *watches;  /* bodies of the watch requests */
+	GPtrArray *conns;    /* GThread * serving connections */
+	GPtrArray *fds;	     /* their sockets, shut down at the end */
+	char *first, *later; /* PEM values */
+} fake_gw;
+
+static bool read_request(int fd, char **path, char **body)
+{
+	GString *in = g_string_new(NULL);
+	char buf[4096];
+	const char *end, *cl;
+	gsize need;
+
+	while ((end = strstr(in->str, "\r\n\r\n")) == NULL) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0) {
+			g_string_free(in, TRUE);
+			return false;
+		}
+		g_string_append_len(in, buf, n);
+	}
+	cl = strstr(in->str, "Content-Length:"); /* as curl spells it */
+	need = (end - in->str) + 4 +
+	       (cl && cl < end ? strtoul(cl + 15, NULL, 10) : 0);
+	while (in->len < need) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0) {
+			g_string_free(in, TRUE);
+			return false;
+		}
+		g_string_append_len(in, buf, n);
+	}
+	*path = g_strndup(in->str + 5, strcspn(in->str + 5, " "));
+	*body = g_strdup(strstr(in->str, "\r\n\r\n") + 4);
+	g_string_free(in, TRUE);
+	return true;
+}
+
+static void write_all(int fd, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		ssize_t n = write(fd, s, len);
+
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void write_chunk(int fd, const char *s)
+{
+	g_autofree char *head = g_strdup_printf("%zx\r\n", strlen(s));
+
+	write_all(fd, head);
+	write_all(fd, s);
+	write_all(fd, "\r\n");
+}
+
+typedef struct {
+	fake_gw *gw;
+	int fd;
+} gw_conn;
+
+static gpointer gw_serve(gpointer data)
+{
+	gw_conn *c = data;
+	fake_gw *gw = c->gw;
+	char *path = NULL, *body = NULL;
+
+	while (read_request(c->fd, &path, &body)) {
+		if (strcmp(path, "/v3/kv/range") == 0) {
+			int n;
+			const char *value;
+			g_autofree char *k = NULL, *v = NULL, *json = NULL,
+					*reply = NULL;
+
+			pthread_mutex_lock(&gw->lock);
+			n = ++gw->ranges;
+			value = gw->watches->len >= 1 ? gw->later : gw->first;
+			pthread_mutex_unlock(&gw->lock);
+			k = g_base64_encode((const guchar *)KEY, strlen(KEY));
+			v = g_base64_encode((const guchar *)value,
+					    strlen(value));
+			json = g_strdup_printf(
+				"{\"header\":{\"revision\":\"%d\"},\"kvs\":[{"
+				"\"key\":\"%s\",\"mod_revision\":\"%d\","
+				"\"value\":\"%s\"}],\"count\":\"1\"}",
+				value == gw->first ? 5 : 9, k,
+				value == gw->first ? 5 : 9, v);
+			reply = g_strdup_printf(
+				"HTTP/1.1 200 OK\r\nContent-Type: "
+				"application/json\r\nContent-Length: "
+				"%zu\r\n\r\n%s",
+				strlen(json), json);
+			write_all(c->fd, reply);
+			(void)n;
+		} else if (strcmp(path, "/v3/watch") == 0) {
+			bool first;
+
+			pthread_mutex_lock(&gw->lock);
+			first = gw->watches->len == 0;
+			g_ptr_array_add(gw->watches, g_strdup(body));
+			pthread_mutex_unlock(&gw->lock);
+			write_all(c->fd, "HTTP/1.1 200 OK\r\nContent-Type: "
+					 "application/json\r\n"
+					 "Transfer-Encoding: chunked\r\n\r\n");
+			write_chunk(c->fd, "{\"result\":{\"header\":{"
+					   "\"revision\":\"5\"},"
+					   "\"created\":true}}\n");
+			if (first)
+				write_chunk(c->fd,
+					    "{\"result\":{\"header\":{"
+					    "\"revision\":\"9\"},"
+					    "\"canceled\":true,"
+					    "\"compact_revision\":\"8\"}}\n");
+			/* Then the stream stays open, as etcd's does. */
+		} else {
+			write_all(c->fd, "HTTP/1.1 404 Not Found\r\n"
+					 "Content-Length: 0\r\n\r\n");
+		}
+		g_free(path);
+		g_free(body);
+	}
+	g_free(c);
+	return NULL;
+}
+
+static gpointer gw_accept(gpointer data)
+{
+	fake_gw *gw = data;
+
+	for (;;) {
+		int fd = accept(gw->listen_fd, NULL, NULL);
+		gw_conn *c;
+
+		if (fd < 0)
+			return NULL; /* shut down */
+		c = g_new0(gw_conn, 1);
+		c->gw = gw;
+		c->fd = fd;
+		pthread_mutex_lock(&gw->lock);
+		g_ptr_array_add(gw->fds, GINT_TO_POINTER(fd));
+		g_ptr_array_add(gw->conns, g_thread_new("gw", gw_serve, c));
+		pthread_mutex_unlock(&gw->lock);
+	}
+}
+
+static fake_gw *gw_start(void)
+{
+	fake_gw *gw = g_new0(fake_gw, 1);
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof(a);
+
+	pthread_mutex_init(&gw->lock, NULL);
+	gw->watches = g_ptr_array_new_with_free_func(g_free);
+	gw->conns = g_ptr_array_new();
+	gw->fds = g_ptr_array_new();
+	gw->first = ca_pem;
+	gw->later = both_pem;
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	gw->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (gw->listen_fd < 0 ||
+	    bind(gw->listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(gw->listen_fd, 8) != 0 ||
+	    getsockname(gw->listen_fd, (struct sockaddr *)&a, &len) != 0) {
+		perror("fake gateway");
+		exit(99);
+	}
+	gw->port = ntohs(a.sin_port);
+	gw->thread = g_thread_new("gw-accept", gw_accept, gw);
+	return gw;
+}
+
+static void gw_stop(fake_gw *gw)
+{
+	shutdown(gw->listen_fd, SHUT_RDWR);
+	close(gw->listen_fd);
+	g_thread_join(gw->thread);
+	pthread_mutex_lock(&gw->lock);
+	for (unsigned i = 0; i < gw->fds->len; i++)
+		shutdown(GPOINTER_TO_INT(gw->fds->pdata[i]), SHUT_RDWR);
+	pthread_mutex_unlock(&gw->lock);
+	for (unsigned i = 0; i < gw->conns->len; i++)
+		g_thread_join(gw->conns->pdata[i]);
+	for (unsigned i = 0; i < gw->fds->len; i++)
+		close(GPOINTER_TO_INT(gw->fds->pdata[i]));
+	g_ptr_array_unref(gw->watches);
+	g_ptr_array_unref(gw->conns);
+	g_ptr_array_unref(gw->fds);
+	pthread_mutex_destroy(&gw->lock);
+	g_free(gw);
+}
+
+static int gw_watches(fake_gw *gw)
+{
+	int n;
+
+	pthread_mutex_lock(&gw->lock);
+	n = (int)gw->watches->len;
+	pthread_mutex_unlock(&gw->lock);
+	return n;
+}
+
+static void test_watch_compacted(void)
+{
+	fake_gw *gw = gw_start();
+	g_autofree char *text = g_strdup_printf(
+		"endpoints = ( { name = \"svc\"; hosts = [ \"" HOST "\" ];\n"
+		"  chain = ( { use = \"discovery\"; control = \"required\";\n"
+		"    source = \"etcd\"; endpoints = [ \"http://127.0.0.1:%d\" "
+		"];\n"
+		"    key = \"" KEY "\"; poll_interval = 3600; } ); } );\n",
+		gw->port);
+	tv_engine *e = open_engine(text);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	/* Cancelled for compaction: ranged again, the new bundle is in. */
+	CU_ASSERT_TRUE(DISC_WAIT(trusted(e, "chain-rogue.pem")));
+	CU_ASSERT_TRUE(DISC_WAIT(gw_watches(gw) >= 2));
+	pthread_mutex_lock(&gw->lock);
+	CU_ASSERT_TRUE(gw->ranges >= 2);
+	if (gw->watches->len >= 2) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(gw->watches->pdata[0],
+					      "\"start_revision\":\"6\""));
+		CU_ASSERT_PTR_NOT_NULL(strstr(gw->watches->pdata[1],
+					      "\"start_revision\":\"10\""));
+		CU_ASSERT_PTR_NOT_NULL(strstr(gw->watches->pdata[1],
+					      "\"progress_notify\":true"));
+	}
+	pthread_mutex_unlock(&gw->lock);
+	CU_ASSERT_EQUAL(disc_state_int(e, "rejected_updates"), 0);
+	{
+		g_autofree char *v = disc_state_str(e, "version");
+
+		CU_ASSERT_STRING_EQUAL(v ? v : "", "9");
+	}
+	tv_engine_free(e);
+	gw_stop(gw);
+}
+
 static CU_TestInfo tests[] = {
 	{"/etcd/put-verify", test_put_verify},
 	{"/etcd/rotate", test_rotate},
 	{"/etcd/rotation-loop", test_rotation_loop},
 	{"/etcd/rejects", test_rejects},
 	{"/etcd/compaction", test_compaction},
+	{"/etcd/watch-cancelled-for-compaction", test_watch_compacted},
 	{"/etcd/prefix-trust-domains", test_prefix_trust_domains},
 	{"/etcd/outage-then-fail-closed", test_outage},
 	{"/etcd/restart-process-with-cache", test_restart_with_cache},
