@@ -48,6 +48,13 @@ static bool trusted(tv_engine *e, const char *chain)
 	return disc_verify(e, HOST, chain, NULL) == TV_VERDICT_TRUSTED;
 }
 
+static bool last_error_has(tv_engine *e, const char *needle)
+{
+	g_autofree char *err = disc_state_str(e, "last_error");
+
+	return err != NULL && strstr(err, needle) != NULL;
+}
+
 /* ---- settings ------------------------------------------------------------ */
 
 static void expect_config_error(const char *step, const char *needle)
@@ -274,28 +281,20 @@ static void test_file_rejects(void)
 	CU_ASSERT_TRUE(DISC_WAIT(disc_state_int(e, "rejected_updates") >= 1));
 	CU_ASSERT_TRUE(trusted(e, "chain-good.pem"));
 
-	/* One bad anchor spoils the whole update: rogue-ca is not taken. */
+	/* One bad anchor spoils the whole update: rogue-ca is not taken.
+	 * (Rejected values are retried a few times: wait for the error
+	 * itself, not a count.) */
 	write_file(path, notca);
-	CU_ASSERT_TRUE(DISC_WAIT(disc_state_int(e, "rejected_updates") >= 2));
+	CU_ASSERT_TRUE(DISC_WAIT(last_error_has(e, "not a CA")));
 	CU_ASSERT_TRUE(trusted(e, "chain-good.pem"));
 	CU_ASSERT_FALSE(trusted(e, "chain-rogue.pem"));
-	{
-		g_autofree char *err = disc_state_str(e, "last_error");
-
-		CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "not a CA"));
-	}
 
 	while (big->len <= 4096)
 		g_string_append(big, rogue);
 	write_file(path, big->str);
-	CU_ASSERT_TRUE(DISC_WAIT(disc_state_int(e, "rejected_updates") >= 3));
+	CU_ASSERT_TRUE(DISC_WAIT(last_error_has(e, "max_bundle_bytes")));
 	CU_ASSERT_TRUE(trusted(e, "chain-good.pem"));
 	CU_ASSERT_FALSE(trusted(e, "chain-rogue.pem"));
-	{
-		g_autofree char *err = disc_state_str(e, "last_error");
-
-		CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "max_bundle_bytes"));
-	}
 	g_string_free(big, TRUE);
 	tv_engine_free(e);
 }
