@@ -8,6 +8,7 @@
 #include "checks.h"
 #include "request.h"
 #include "result.h"
+#include "worker.h"
 
 #include <gnutls/crypto.h>
 #include <string.h>
@@ -23,8 +24,10 @@ tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 	e = g_new0(tv_engine, 1);
 	e->shared.stats = stats_registry_new();
+	e->shared.worker = worker_new();
 	s = snapshot_new(conf_dir, plugin_dir, &e->shared, NULL, error);
 	if (s == NULL) {
+		worker_free(e->shared.worker);
 		stats_registry_free(e->shared.stats);
 		g_free(e);
 		return NULL;
@@ -34,6 +37,7 @@ tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 	e->creds = engine_credentials_new();
 	if (e->creds == NULL) {
 		snapshot_unref(s);
+		worker_free(e->shared.worker);
 		stats_registry_free(e->shared.stats);
 		g_free(e);
 		g_set_error(error, TV_ERROR, TV_ERROR_INTERNAL,
@@ -52,6 +56,8 @@ void tv_engine_free(tv_engine *e)
 	if (e == NULL)
 		return;
 	snapshot_unref(e->current);
+	/* After the instances closed: their close() may still need it. */
+	worker_free(e->shared.worker);
 	if (e->creds != NULL)
 		gnutls_certificate_free_credentials(e->creds);
 	core_lock_clear(&e->reload_lock);

@@ -40,7 +40,8 @@ core_sources = \
 	core/snapshot.c core/snapshot.h \
 	core/status.c \
 	core/stats.c core/stats.h \
-	core/timeparse.c
+	core/timeparse.c \
+	core/worker.c core/worker.h
 
 core_cflags = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS) $(TASN1_CFLAGS)
 core_libs = $(GLIB_LIBS) $(GNUTLS_LIBS) $(TASN1_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)

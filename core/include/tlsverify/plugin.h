@@ -110,19 +110,37 @@ G_BEGIN_DECLS
  *
  * ---- Background work ------------------------------------------------------
  *
- * There is no engine worker thread or main context for plugins yet: no
- * call schedules a timer, a file monitor or a refresh.  Do not start
- * threads of your own.  The current pattern is lazy: keep the time of the
- * last check in the state and, inside verify() or credentials(), look
- * again at most once per interval, with bounded cost, under a mutex; build
- * the new value aside and swap it in only when it is good (keep the last
- * good one and warn once otherwise).  The mtls plugin rebuilds a rotated
- * client certificate that way (`check_interval`).  Changes that need more
- * (network fetches) come in at the next reload: open() reads the source,
- * and the application reloads on a signal or a timer (tlsverify probe
- * reloads on SIGHUP).  A plugin whose open() depends only on its settings
- * and the files they name should set TV_PLUGIN_CAP_KEEP_ON_RELOAD, so that
- * such reloads cost nothing when nothing changed.
+ * Each engine has one worker thread running a GMainContext, started the
+ * first time a plugin asks for it and stopped and joined by
+ * tv_engine_free() after every instance was closed.  A plugin that
+ * refreshes in the background (timers, file monitors, network fetches)
+ * attaches its GSources to tv_host_get_main_context(): their callbacks
+ * all run on that one thread, never on the verification path.  Do not
+ * start threads of your own, and never block the worker (it is shared by
+ * every instance of every plugin of the engine): drive I/O with sources
+ * (g_unix_fd_add, GFileMonitor, a libcurl multi handle on the context).
+ *
+ *  - Attach from any thread (open() included) with g_source_attach();
+ *    state the worker builds is handed to verify() the usual way: build
+ *    the new value aside, swap a reference under a lock held for a few
+ *    instructions, call tv_host_trust_changed().  verify() never waits
+ *    for the worker.
+ *  - open() may wait for the worker's first result, bounded (a
+ *    timeout), e.g. on a GCond the worker signals.
+ *  - close() must leave nothing in the context: it calls
+ *    tv_host_invoke_sync() with a function that destroys its sources and
+ *    cancels its transfers; that function runs on the worker while
+ *    close() waits, so no callback of the instance runs afterwards.
+ *
+ * Plugins that need no background work can stay lazy: keep the time of
+ * the last check in the state and, inside verify() or credentials(),
+ * look again at most once per interval, with bounded cost, under a mutex;
+ * build the new value aside and swap it in only when it is good (keep
+ * the last good one and warn once otherwise).  The mtls plugin rebuilds a
+ * rotated client certificate that way (`check_interval`).  A plugin whose
+ * open() depends only on its settings and the files they name should set
+ * TV_PLUGIN_CAP_KEEP_ON_RELOAD, so that reloads cost nothing when nothing
+ * changed.
  *
  * ---- Reporting a verdict --------------------------------------------------
  *
@@ -207,10 +225,12 @@ G_BEGIN_DECLS
  *       tv_host_get_role and tv_role.
  *  1.2  describe (metrics and status); tv_describe_int,
  *       tv_describe_string.
- *       Later, same minor: TV_PLUGIN_CAP_KEEP_ON_RELOAD.
- *       Later, same minor: tv_path_options, tv_revocation_mode,
+ *       Later, same minor: TV_PLUGIN_CAP_KEEP_ON_RELOAD;
+ *       tv_host_get_main_context and tv_host_invoke_sync (the engine
+ *       worker); tv_path_options, tv_revocation_mode,
  *       tv_trust_list_verify_with, tv_path_options_read,
- *       tv_path_options_clear (RFC 5280 policy inputs, SHA-1 opt-in).
+ *       tv_path_options_clear (RFC 5280 policy inputs, revocation,
+ *       SHA-1 opt-in).
  */
 #define TV_PLUGIN_ABI_MAJOR 1
 #define TV_PLUGIN_ABI_MINOR 2
@@ -456,6 +476,24 @@ TV_API void tv_host_trust_changed(const tv_host *host);
 TV_API void tv_host_audit(const tv_host *host, const tv_request *request,
 			  const char *event, const char *reason,
 			  const char *message);
+
+/*
+ * The engine worker's main context (see "Background work"); starts the
+ * worker thread on first use.  Returns (transfer none) a context valid
+ * until close(); NULL only for a host without an engine (a test double).
+ * From any callback, any thread.  (1.2, later)
+ */
+TV_API GMainContext *tv_host_get_main_context(const tv_host *host);
+/*
+ * Runs @fn(@data) once on the worker thread and returns when it has
+ * returned (its return value is ignored).  Runs it directly when called on
+ * the worker, or when the worker never started (nothing of the plugin's
+ * can be running there).  Meant for close() and open() to set up or tear
+ * down their sources without racing their callbacks.  Never call it from
+ * verify().  (1.2, later)
+ */
+TV_API void tv_host_invoke_sync(const tv_host *host, GSourceFunc fn,
+				gpointer data);
 
 /* ---- chain: the presented certificates, imported once ---------------- */
 
