@@ -12,6 +12,7 @@
 /* Built once in open(); read-only afterwards, shared by all verify calls. */
 typedef struct {
 	gnutls_x509_trust_list_t list;
+	tv_trust_index *index; /* NULL: full checks only */
 	unsigned int anchors;
 	unsigned int crls;
 } pem_state;
@@ -20,6 +21,7 @@ static void pem_state_free(pem_state *st)
 {
 	if (st == NULL)
 		return;
+	tv_trust_index_free(st->index);
 	if (st->list != NULL)
 		gnutls_x509_trust_list_deinit(st->list, 1);
 	g_free(st);
@@ -229,6 +231,8 @@ static bool pem_open(const tv_settings *settings, const tv_host *host,
 			return false;
 	}
 
+	/* Last: the index covers every anchor added above. */
+	st->index = tv_trust_index_new(st->list);
 	g_debug("%s: %u trust anchors, %u CRLs",
 		tv_settings_get_location(settings, NULL), st->anchors,
 		st->crls);
@@ -246,7 +250,8 @@ static tv_step_verdict pem_verify(void *state, const tv_request *request,
 		tv_step_result_set_message(result, "pem: not opened");
 		return TV_STEP_FAIL;
 	}
-	return tv_trust_list_verify(st->list, request, chain, result);
+	return tv_trust_list_verify_indexed(st->list, st->index, request, chain,
+					    result);
 }
 
 static void pem_close(void *state)

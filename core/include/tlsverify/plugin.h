@@ -207,7 +207,9 @@ G_BEGIN_DECLS
  *       tv_host_get_role and tv_role.
  *  1.2  describe (metrics and status); tv_describe_int,
  *       tv_describe_string.
- *       Later, same minor: TV_PLUGIN_CAP_KEEP_ON_RELOAD.
+ *       Later, same minor: TV_PLUGIN_CAP_KEEP_ON_RELOAD;
+ *       tv_trust_index_new, tv_trust_index_free,
+ *       tv_trust_list_verify_indexed.
  */
 #define TV_PLUGIN_ABI_MAJOR 1
 #define TV_PLUGIN_ABI_MINOR 2
@@ -519,6 +521,31 @@ TV_API tv_step_verdict tv_trust_list_verify(gnutls_x509_trust_list_t list,
 					    const tv_request *request,
 					    const tv_chain *chain,
 					    tv_step_result *result);
+
+/*
+ * tv_trust_index_new: an index of the subject names of @list's anchors,
+ * for tv_trust_list_verify_indexed.  Build it in open(), after the last
+ * anchor was added (it does not follow later changes of @list); free it
+ * in close().  Read-only afterwards, safe for concurrent verify() calls.
+ * Returns: (transfer full) the index, or NULL when an anchor could not be
+ * read (then pass NULL: every chain gets the full check).
+ */
+typedef struct tv_trust_index tv_trust_index;
+TV_API tv_trust_index *tv_trust_index_new(gnutls_x509_trust_list_t list);
+TV_API void tv_trust_index_free(tv_trust_index *index);
+
+/*
+ * tv_trust_list_verify_indexed: tv_trust_list_verify, preceded by a name
+ * lookup in @index: when no anchor's name matches, even ignoring case and
+ * whitespace, the issuer of any certificate of the request (nor the
+ * certificate itself), fails at once with "untrusted" ("no trust anchor
+ * for 'ISSUER'") instead of a trial verification (µs instead of
+ * 60-500 µs).  @index NULL: tv_trust_list_verify.
+ */
+TV_API tv_step_verdict tv_trust_list_verify_indexed(
+	gnutls_x509_trust_list_t list, const tv_trust_index *index,
+	const tv_request *request, const tv_chain *chain,
+	tv_step_result *result);
 
 /* Maps GnuTLS verification status bits to tv_reason bits. */
 TV_API uint32_t tv_reasons_from_gnutls_status(unsigned status);
