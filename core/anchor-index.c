@@ -12,33 +12,141 @@
  * list issue (or be) a certificate of this chain?" by name only.  It may
  * say yes wrongly (then the full check runs and decides); it must never
  * say no when GnuTLS, or a name comparison looser than GnuTLS's (RFC 5280
- * 7.1: case and whitespace), could find an anchor:
+ * 7.1: case and whitespace, PrintableString vs UTF8String), could find an
+ * anchor:
  *  - raw: the DER subject of every anchor, exactly as GnuTLS hashes it;
- *  - loose: the anchor's DN as GnuTLS renders it (every string type in
- *    UTF-8), case-folded, with whitespace and escapes dropped.
+ *  - loose: each attribute's OID and value, the value in UTF-8 whatever
+ *    its string type, case-folded, without whitespace.  Read attribute by
+ *    attribute from GnuTLS's parsed name: rendering a DN as a string costs
+ *    ~50k instructions, more than the whole lookup is allowed.
+ * A name that cannot be put in that form (an unknown string type, bytes
+ * that are not text) makes the answer "maybe": a request's such issuer
+ * gets the full check, and so does every miss of an index holding such an
+ * anchor.
  */
 struct tv_trust_index {
 	GHashTable *raw;   /* GBytes (raw subject DN), a set */
 	GHashTable *loose; /* char * (loose DN), a set */
+	bool unsure;	   /* an anchor's name has no loose form */
 };
 
-/* Case-folded, without whitespace or backslashes: looser than any DN
- * comparison a verifier may apply, so never a false miss. */
-static char *loose_key(const gnutls_datum_t *dn)
+/* Appends @value (of ASN.1 string type @tag) to @out in UTF-8; false when
+ * it has no sure text form. */
+static bool append_text(GString *out, unsigned tag, const gnutls_datum_t *v)
+{
+	g_autofree char *utf8 = NULL;
+	const char *from;
+
+	switch (tag) {
+	case 12: /* UTF8String */
+	case 18: /* NumericString */
+	case 19: /* PrintableString */
+	case 22: /* IA5String */
+	case 26: /* VisibleString */
+		if (!g_utf8_validate((const char *)v->data, v->size, NULL))
+			return false;
+		g_string_append_len(out, (const char *)v->data, v->size);
+		return true;
+	case 20: /* TeletexString: only its ASCII subset is unambiguous */
+		for (unsigned i = 0; i < v->size; i++)
+			if (v->data[i] == 0 || v->data[i] > 0x7f)
+				return false;
+		g_string_append_len(out, (const char *)v->data, v->size);
+		return true;
+	case 30: /* BMPString */
+		from = "UCS-2BE";
+		break;
+	case 28: /* UniversalString */
+		from = "UCS-4BE";
+		break;
+	default:
+		return false;
+	}
+	utf8 = g_convert((const char *)v->data, v->size, "UTF-8", from, NULL,
+			 NULL, NULL);
+	if (utf8 == NULL)
+		return false;
+	g_string_append(out, utf8);
+	return true;
+}
+
+static size_t oid_len(const gnutls_datum_t *oid)
+{
+	return strnlen((const char *)oid->data, oid->size);
+}
+
+/* @value case-folded, without whitespace; most names are ASCII. */
+static void append_folded(GString *key, const GString *value)
 {
 	g_autofree char *folded = NULL;
-	char *out, *w;
+	const char *p = value->str;
 
-	if (g_utf8_validate((const char *)dn->data, dn->size, NULL))
-		folded = g_utf8_casefold((const char *)dn->data, dn->size);
-	else
-		folded = g_ascii_strdown((const char *)dn->data, dn->size);
-	out = w = g_malloc(strlen(folded) + 1);
-	for (const char *r = folded; *r != '\0'; r++)
-		if (!g_ascii_isspace(*r) && *r != '\\')
-			*w++ = *r;
-	*w = '\0';
-	return out;
+	for (gsize i = 0; i < value->len; i++)
+		if ((unsigned char)value->str[i] >= 0x80) {
+			folded =
+				g_utf8_casefold(value->str, (gssize)value->len);
+			p = folded;
+			break;
+		}
+	for (; *p != '\0'; p++)
+		if (!g_ascii_isspace(*p))
+			g_string_append_c(key, g_ascii_tolower(*p));
+}
+
+/* "NAME=value," in front of @display: RFC 4514 lists the last RDN first. */
+static void prepend_display(GString *display, const gnutls_datum_t *oid,
+			    const char *value)
+{
+	g_autofree char *copy = NULL;
+	const char *text = (const char *)oid->data;
+
+	if (oid_len(oid) == oid->size) /* no terminating NUL */
+		text = copy = g_strndup(text, oid->size);
+	if (display->len > 0)
+		g_string_prepend_c(display, ',');
+	g_string_prepend(display, value);
+	g_string_prepend_c(display, '=');
+	g_string_prepend(display, gnutls_x509_dn_oid_name(
+					  text, GNUTLS_X509_DN_OID_RETURN_OID));
+}
+
+/*
+ * The loose form of @dn into @key (and, when @display is not NULL, a
+ * readable "CN=..., O=..." into it).  Case-folded, without whitespace:
+ * looser than any DN comparison a verifier may apply.  False when some
+ * attribute has no sure text form.
+ */
+static bool loose_key(gnutls_x509_dn_t dn, GString *key, GString *display)
+{
+	g_autoptr(GString) value = g_string_new(NULL);
+
+	g_string_truncate(key, 0);
+	for (int irdn = 0;; irdn++) {
+		for (int iava = 0;; iava++) {
+			gnutls_x509_ava_st ava;
+			int ret = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava,
+							     &ava);
+
+			if (ret == GNUTLS_E_ASN1_ELEMENT_NOT_FOUND) {
+				if (iava == 0)
+					return true;
+				break;
+			}
+			if (ret < 0)
+				return false;
+			g_string_truncate(value, 0);
+			if (!append_text(value, ava.value_tag, &ava.value))
+				return false;
+			/* GnuTLS counts the OID's terminating NUL. */
+			g_string_append_len(key, (const char *)ava.oid.data,
+					    (gssize)oid_len(&ava.oid));
+			g_string_append_c(key, iava == 0 ? '=' : '+');
+			append_folded(key, value);
+			g_string_append_c(key, ',');
+			if (display != NULL)
+				prepend_display(display, &ava.oid, value->str);
+		}
+	}
 }
 
 void tv_trust_index_free(tv_trust_index *index)
@@ -52,18 +160,21 @@ void tv_trust_index_free(tv_trust_index *index)
 
 static bool index_add(tv_trust_index *index, gnutls_x509_crt_t ca)
 {
-	gnutls_datum_t raw = {NULL, 0}, text = {NULL, 0};
-	bool ok = false;
+	g_autoptr(GString) key = g_string_new(NULL);
+	gnutls_datum_t raw = {NULL, 0};
+	gnutls_x509_dn_t dn;
 
-	if (gnutls_x509_crt_get_raw_dn(ca, &raw) >= 0 &&
-	    gnutls_x509_crt_get_dn3(ca, &text, 0) >= 0) {
-		g_hash_table_add(index->raw, g_bytes_new(raw.data, raw.size));
-		g_hash_table_add(index->loose, loose_key(&text));
-		ok = true;
-	}
+	if (gnutls_x509_crt_get_raw_dn(ca, &raw) < 0)
+		return false;
+	g_hash_table_add(index->raw, g_bytes_new(raw.data, raw.size));
 	gnutls_free(raw.data);
-	gnutls_free(text.data);
-	return ok;
+	if (gnutls_x509_crt_get_subject(ca, &dn) < 0 ||
+	    !loose_key(dn, key, NULL))
+		index->unsure = true;
+	else
+		g_hash_table_add(index->loose,
+				 g_string_free(g_steal_pointer(&key), false));
+	return true;
 }
 
 tv_trust_index *tv_trust_index_new(gnutls_x509_trust_list_t list)
@@ -114,6 +225,9 @@ static bool may_anchor(const tv_trust_index *index, const tv_chain *c,
 		       char **issuer)
 {
 	gnutls_datum_t subj[CHAIN_MAX_INPUT], iss[CHAIN_MAX_INPUT];
+	g_autoptr(GString) key = g_string_new(NULL);
+	g_autoptr(GString) display = g_string_new(NULL);
+	gnutls_x509_crt_t top = c->crts[c->len - 1];
 	size_t n = c->n_all;
 	bool maybe = false;
 
@@ -129,8 +243,8 @@ static bool may_anchor(const tv_trust_index *index, const tv_chain *c,
 	/* Then, loosely, each issuer no other certificate here names as its
 	 * subject: where a path can leave the request for an anchor. */
 	for (size_t i = 0; i < n && !maybe; i++) {
-		gnutls_datum_t text = {NULL, 0};
 		bool dangling = true;
+		gnutls_x509_dn_t dn;
 
 		for (size_t j = 0; j < n && dangling; j++)
 			if (j != i && subj[j].size == iss[i].size &&
@@ -138,30 +252,22 @@ static bool may_anchor(const tv_trust_index *index, const tv_chain *c,
 				dangling = false;
 		if (!dangling)
 			continue;
-		if (gnutls_x509_crt_get_issuer_dn3(c->all[i], &text, 0) < 0) {
+		if (gnutls_x509_crt_get_issuer(c->all[i], &dn) < 0 ||
+		    !loose_key(dn, key, c->all[i] == top ? display : NULL))
 			maybe = true;
-		} else {
-			g_autofree char *key = loose_key(&text);
-
-			maybe = g_hash_table_contains(index->loose, key);
-		}
-		gnutls_free(text.data);
+		else
+			maybe = g_hash_table_contains(index->loose, key->str);
 	}
 	for (size_t i = 0; i < n; i++) {
 		gnutls_free(subj[i].data);
 		gnutls_free(iss[i].data);
 	}
-	if (!maybe) {
-		gnutls_datum_t text = {NULL, 0};
-		gnutls_x509_crt_t top = c->crts[c->len - 1];
-
-		if (gnutls_x509_crt_get_issuer_dn3(top, &text, 0) >= 0 &&
-		    text.data != NULL)
-			*issuer = g_strndup((const char *)text.data, text.size);
-		else
-			*issuer = g_strdup("(unreadable issuer)");
-		gnutls_free(text.data);
-	}
+	/* An anchor without a loose form could be anyone's issuer. */
+	if (!maybe && index->unsure)
+		maybe = true;
+	if (!maybe)
+		*issuer = display->len > 0 ? g_strdup(display->str)
+					   : g_strdup("(unnamed issuer)");
 	return maybe;
 }
 
