@@ -158,14 +158,19 @@ void tv_trust_index_free(tv_trust_index *index)
 	g_free(index);
 }
 
-static bool index_add(tv_trust_index *index, gnutls_x509_crt_t ca)
+void tv_trust_index_add(tv_trust_index *index, gnutls_x509_crt_t ca)
 {
 	g_autoptr(GString) key = g_string_new(NULL);
 	gnutls_datum_t raw = {NULL, 0};
 	gnutls_x509_dn_t dn;
 
-	if (gnutls_x509_crt_get_raw_dn(ca, &raw) < 0)
-		return false;
+	g_return_if_fail(index != NULL && ca != NULL);
+	/* An anchor the index cannot record by name: no miss is sure any
+	 * more (unsure makes every loose miss a "maybe"). */
+	if (gnutls_x509_crt_get_raw_dn(ca, &raw) < 0) {
+		index->unsure = true;
+		return;
+	}
 	g_hash_table_add(index->raw, g_bytes_new(raw.data, raw.size));
 	gnutls_free(raw.data);
 	if (gnutls_x509_crt_get_subject(ca, &dn) < 0 ||
@@ -174,7 +179,6 @@ static bool index_add(tv_trust_index *index, gnutls_x509_crt_t ca)
 	else
 		g_hash_table_add(index->loose,
 				 g_string_free(g_steal_pointer(&key), false));
-	return true;
 }
 
 tv_trust_index *tv_trust_index_new(gnutls_x509_trust_list_t list)
@@ -184,22 +188,23 @@ tv_trust_index *tv_trust_index_new(gnutls_x509_trust_list_t list)
 	gnutls_x509_crt_t ca;
 	int ret;
 
-	g_return_val_if_fail(list != NULL, NULL);
 	index = g_new0(tv_trust_index, 1);
 	index->raw = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 					   (GDestroyNotify)g_bytes_unref, NULL);
 	index->loose =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (list == NULL)
+		return index;
+	/* Each anchor comes as a copy (~170k instructions): an anchor
+	 * plugin that parses its certificates itself indexes them with
+	 * tv_trust_index_add instead. */
 	while ((ret = gnutls_x509_trust_list_iter_get_ca(list, &iter, &ca)) >=
 	       0) {
-		bool ok = index_add(index, ca);
-
+		tv_trust_index_add(index, ca);
 		gnutls_x509_crt_deinit(ca);
-		if (!ok)
-			break;
 	}
 	gnutls_x509_trust_list_iter_deinit(iter);
-	/* An anchor the index could not record would be a false miss: no
+	/* An anchor the index could not see would be a false miss: no
 	 * index at all then, every chain gets the full check. */
 	if (ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
 		tv_trust_index_free(index);

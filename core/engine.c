@@ -9,7 +9,6 @@
 #include "request.h"
 #include "result.h"
 
-#include <gnutls/crypto.h>
 #include <string.h>
 #include <time.h>
 
