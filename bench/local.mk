@@ -64,3 +64,4 @@ bench-callgrind: all
 	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
 		$(SHELL) $(top_srcdir)/bench/run-bench-suite.sh callgrind
 .PHONY: bench-callgrind
+EXTRA_DIST += bench/README.md

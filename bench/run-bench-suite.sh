@@ -74,7 +74,7 @@ BEGIN {
 		ir[f[1] "/" f[2]] = f[3]
 	}
 	while ((getline line < tfile) > 0) {
-		n = split(line, f, " ")
+		split(line, f, " ")
 		if (f[2] == "step-miss" || f[2] == "gnutls-miss-1021") {
 			tmin[f[1] "/" f[2]] = f[3]; tmed[f[1] "/" f[2]] = f[4]
 		} else if (f[1] == "threads-scaling") {
