@@ -25,7 +25,7 @@
  * anchor.
  */
 struct tv_trust_index {
-	GHashTable *raw;   /* GBytes (raw subject DN), a set */
+	GHashTable *raw;   /* gnutls_datum_t * (raw subject DN), a set */
 	GHashTable *loose; /* char * (loose DN), a set */
 	bool unsure;	   /* an anchor's name has no loose form */
 };
@@ -149,6 +149,43 @@ static bool loose_key(gnutls_x509_dn_t dn, GString *key, GString *display)
 	}
 }
 
+/* Raw names as keys, looked up with the certificate's own datum: no
+ * GBytes wrapper to allocate per lookup.  The hash is g_bytes_hash's. */
+static guint datum_hash(gconstpointer p)
+{
+	const gnutls_datum_t *d = p;
+	guint h = 5381;
+
+	for (unsigned i = 0; i < d->size; i++)
+		h = (h << 5) + h + d->data[i];
+	return h;
+}
+
+static gboolean datum_equal(gconstpointer a, gconstpointer b)
+{
+	const gnutls_datum_t *x = a, *y = b;
+
+	return x->size == y->size && memcmp(x->data, y->data, x->size) == 0;
+}
+
+static gnutls_datum_t *datum_dup(const gnutls_datum_t *d)
+{
+	gnutls_datum_t *copy = g_new(gnutls_datum_t, 1);
+
+	copy->data = g_memdup2(d->data, d->size);
+	copy->size = d->size;
+	return copy;
+}
+
+static void datum_free(gpointer p)
+{
+	gnutls_datum_t *d = p;
+
+	if (d != NULL)
+		g_free(d->data);
+	g_free(d);
+}
+
 void tv_trust_index_free(tv_trust_index *index)
 {
 	if (index == NULL)
@@ -171,7 +208,7 @@ void tv_trust_index_add(tv_trust_index *index, gnutls_x509_crt_t ca)
 		index->unsure = true;
 		return;
 	}
-	g_hash_table_add(index->raw, g_bytes_new(raw.data, raw.size));
+	g_hash_table_add(index->raw, datum_dup(&raw));
 	gnutls_free(raw.data);
 	if (gnutls_x509_crt_get_subject(ca, &dn) < 0 ||
 	    !loose_key(dn, key, NULL))
@@ -189,8 +226,8 @@ tv_trust_index *tv_trust_index_new(gnutls_x509_trust_list_t list)
 	int ret;
 
 	index = g_new0(tv_trust_index, 1);
-	index->raw = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
-					   (GDestroyNotify)g_bytes_unref, NULL);
+	index->raw = g_hash_table_new_full(datum_hash, datum_equal, datum_free,
+					   NULL);
 	index->loose =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (list == NULL)
@@ -215,9 +252,7 @@ tv_trust_index *tv_trust_index_new(gnutls_x509_trust_list_t list)
 
 static bool raw_known(const tv_trust_index *index, const gnutls_datum_t *dn)
 {
-	g_autoptr(GBytes) key = g_bytes_new_static(dn->data, dn->size);
-
-	return g_hash_table_contains(index->raw, key);
+	return g_hash_table_contains(index->raw, dn);
 }
 
 /*
