@@ -15,7 +15,8 @@ AM_TESTS_ENVIRONMENT = \
 	TV_TMPDIR='$(abs_top_builddir)/tests/tmp' \
 	TV_CLI='$(abs_top_builddir)/cli/tlsverify' \
 	LD_LIBRARY_PATH='$(abs_top_builddir)/core/.libs' \
-	CERTTOOL='$(CERTTOOL)' G_DEBUG=fatal-criticals;
+	CERTTOOL='$(CERTTOOL)' G_DEBUG=fatal-criticals \
+	TV_SAN_FLAGS='$(SAN_FLAGS)';
 
 check_DATA = tests/tmp/pki.stamp
 tests/tmp/pki.stamp: $(top_srcdir)/tests/fixtures/gen-pki.sh

@@ -45,6 +45,7 @@ start_server() {
 	while [ "$s_try" -lt 5 ]; do
 		s_try=$((s_try + 1))
 		s_port=$(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 30000))
+		rm -f "$s_log" # no stale ACCEPT before the fork truncates it
 		openssl s_server -accept "127.0.0.1:$s_port" -cert "$F/leaf-$2.pem" \
 			-key "$F/leaf-$2.key" -cert_chain "$F/inter.pem" -www \
 			</dev/null >"$s_log" 2>&1 &
