@@ -47,6 +47,7 @@ include tests/unit/local.mk
 include tests/unit/plugins.mk
 include tests/integration/local.mk
 include tests/adversarial/local.mk
+include tests/valgrind/local.mk
 
 TESTS += tests/style/check-format.sh
 EXTRA_DIST += tests/style/check-format.sh
