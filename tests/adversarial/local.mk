@@ -14,6 +14,7 @@ tests_adversarial_test_adversarial_certs_LDADD = $(unit_libs)
 
 EXTRA_DIST += tests/adversarial/README.md
 
-adversarial_scripts = tests/adversarial/test-adversarial-policy.sh
+adversarial_scripts = tests/adversarial/test-adversarial-policy.sh \
+	tests/adversarial/test-adversarial-cli.sh
 TESTS += $(adversarial_scripts)
 EXTRA_DIST += $(adversarial_scripts)
