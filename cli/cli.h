@@ -79,6 +79,9 @@ void cli_usage_error(const char *command, const char *format, ...)
  * warnings): "DOMAIN: LEVEL: MESSAGE" on stderr, or journald when stderr is
  * the journal.  Honours G_MESSAGES_DEBUG like the default writer.
  */
+/* When set, sees every log record first; true when it consumed it. */
+typedef bool (*cli_log_tap_func)(const GLogField *fields, gsize n_fields);
+extern cli_log_tap_func cli_log_tap;
 GLogWriterOutput cli_log_writer(GLogLevelFlags level, const GLogField *fields,
 				gsize n_fields, gpointer user_data);
 

@@ -350,6 +350,49 @@ static char *render_status(probe *p)
 	return json_generator_to_data(gen, NULL);
 }
 
+/*
+ * A client that opens a connection and sends its request head slowly, or
+ * never (slowloris), would hold a socket for good: libsoup's server has
+ * no timeout of its own.  Each request gets HEADER_TIMEOUT_S seconds
+ * from its first byte to its complete head; then the socket is shut down
+ * and libsoup drops the connection.
+ */
+#define HEADER_TIMEOUT_S 5
+#define HEADER_TIMER_KEY "tlsverify-header-timer"
+
+static void header_timer_remove(gpointer id)
+{
+	g_source_remove(GPOINTER_TO_UINT(id));
+}
+
+static gboolean header_timeout(gpointer data)
+{
+	SoupServerMessage *msg = data;
+	GSocket *socket = soup_server_message_get_socket(msg);
+
+	/* This source ends by returning; the message must not remove it. */
+	g_object_steal_data(G_OBJECT(msg), HEADER_TIMER_KEY);
+	if (socket != NULL)
+		g_socket_shutdown(socket, TRUE, TRUE, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void request_started(SoupServer *server, SoupServerMessage *msg,
+			    gpointer data)
+{
+	/* Removed with the message, if that goes first. */
+	g_object_set_data_full(G_OBJECT(msg), HEADER_TIMER_KEY,
+			       GUINT_TO_POINTER(g_timeout_add_seconds(
+				       HEADER_TIMEOUT_S, header_timeout, msg)),
+			       header_timer_remove);
+}
+
+static void request_read(SoupServer *server, SoupServerMessage *msg,
+			 gpointer data)
+{
+	g_object_set_data(G_OBJECT(msg), HEADER_TIMER_KEY, NULL);
+}
+
 static void serve(SoupServer *server, SoupServerMessage *msg, const char *path,
 		  GHashTable *query, gpointer data)
 {
@@ -501,6 +544,10 @@ int cmd_probe(cli_globals *globals, int argc, char **argv)
 	}
 
 	server = soup_server_new(NULL, NULL);
+	g_signal_connect(server, "request-started", G_CALLBACK(request_started),
+			 NULL);
+	g_signal_connect(server, "request-read", G_CALLBACK(request_read),
+			 NULL);
 	soup_server_add_handler(server, "/", serve, &p, NULL);
 	if (!soup_server_listen(server, address, 0, &error)) {
 		cli_error("cannot listen on %s: %s", listen, error->message);

@@ -80,12 +80,17 @@ static const char *level_label(GLogLevelFlags level)
 	return "debug";
 }
 
+cli_log_tap_func cli_log_tap;
+
 GLogWriterOutput cli_log_writer(GLogLevelFlags level, const GLogField *fields,
 				gsize n_fields, gpointer user_data)
 {
 	g_autofree char *message = NULL;
 	g_autofree char *printable = NULL;
 	const char *domain = NULL;
+
+	if (cli_log_tap != NULL && cli_log_tap(fields, n_fields))
+		return G_LOG_WRITER_HANDLED;
 
 	/* Under systemd, keep the audit fields (TLSVERIFY_ENDPOINT, ...). */
 	if (g_log_writer_is_journald(fileno(stderr)))

@@ -105,6 +105,57 @@ static bool has_dns_san(gnutls_x509_crt_t crt)
 	}
 }
 
+/*
+ * Whether a dNSName SAN of @crt is "*." followed by the part of @host after
+ * its first label (ASCII, case-insensitive), with at least two labels
+ * there as GnuTLS requires.  The whole-label wildcard, for hosts whose
+ * first label GnuTLS must not match with wildcards (see match_dns).
+ */
+static bool has_label_wildcard_for(gnutls_x509_crt_t crt, const char *host)
+{
+	const char *rest = strchr(host, '.');
+
+	if (rest == NULL || strchr(rest + 1, '.') == NULL)
+		return false;
+	for (unsigned i = 0;; i++) {
+		char buf[256];
+		size_t size = sizeof(buf);
+		int ret = gnutls_x509_crt_get_subject_alt_name2(
+			crt, i, buf, &size, NULL, NULL);
+		bool printable = true;
+
+		if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;
+		if (ret < 0)
+			return false;
+		if ((unsigned)ret != GNUTLS_SAN_DNSNAME || size < 3 ||
+		    buf[0] != '*' || buf[1] != '.')
+			continue;
+		for (size_t k = 0; k < size; k++)
+			printable = printable && g_ascii_isgraph(buf[k]);
+		if (printable && size - 1 == strlen(rest) &&
+		    g_ascii_strncasecmp(buf + 1, rest, size - 1) == 0)
+			return true;
+	}
+}
+
+/*
+ * @host (normalised, not an address) against the dNSName SANs.  GnuTLS
+ * lets a wildcard match part of a label ("*n--bcher-kva.example.com"
+ * matches "xn--bcher-kva.example.com"); inside an IDNA A-label that would
+ * match a name the certificate's owner never saw (RFC 6125 6.4.3), so
+ * when the first label is one, only a whole-label "*." may stand for it.
+ */
+static bool match_dns(gnutls_x509_crt_t leaf, const char *host)
+{
+	if (!g_str_has_prefix(host, "xn--"))
+		return gnutls_x509_crt_check_hostname2(leaf, host, 0) != 0;
+	if (gnutls_x509_crt_check_hostname2(
+		    leaf, host, GNUTLS_VERIFY_DO_NOT_ALLOW_WILDCARDS) != 0)
+		return true;
+	return has_label_wildcard_for(leaf, host);
+}
+
 static bool match_one(gnutls_x509_crt_t leaf, const char *name)
 {
 	if (is_uri(name)) {
@@ -134,7 +185,7 @@ static bool match_one(gnutls_x509_crt_t leaf, const char *name)
 	 * the CN when a certificate has no DNS SAN, so require one. */
 	if (!has_dns_san(leaf))
 		return false;
-	return gnutls_x509_crt_check_hostname2(leaf, host, 0) != 0;
+	return match_dns(leaf, host);
 }
 
 bool check_name(gnutls_x509_crt_t leaf, const char *host,

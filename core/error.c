@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The TV_ERROR domain and the installed default directories. */
-#include "tlsverify/tlsverify.h"
+#include "error.h"
+
+#include <string.h>
 
 GQuark tv_error_quark(void)
 {
@@ -17,4 +19,23 @@ const char *tv_default_conf_dir(void)
 const char *tv_default_plugin_dir(void)
 {
 	return TV_DEFAULT_PLUGIN_DIR;
+}
+
+void error_elide(char **msg)
+{
+	size_t len = strlen(*msg);
+	const char *head_end, *tail;
+	char *out;
+
+	if (len <= ERROR_MESSAGE_MAX)
+		return;
+	head_end = g_utf8_find_prev_char(*msg, *msg + ERROR_MESSAGE_MAX / 2);
+	tail = g_utf8_find_next_char(*msg + len - ERROR_MESSAGE_MAX / 2 - 1,
+				     NULL);
+	if (head_end == NULL || tail == NULL)
+		return;
+	out = g_strdup_printf("%.*s ... %s", (int)(head_end - *msg), *msg,
+			      tail);
+	g_free(*msg);
+	*msg = out;
 }

@@ -94,7 +94,17 @@ plugin_instance *instance_open(loaded_plugin *plugin, tv_settings *settings,
 
 	g_ptr_array_set_size(settings->paths, 0);
 	settings->warnings = inst->warnings;
+	/* Debug events around open(): a host that runs the load in a child
+	 * (tlsverify check-config) names the plugin that crashed in it. */
+	g_log_structured("tlsverify", G_LOG_LEVEL_DEBUG, "TLSVERIFY_PLUGIN",
+			 plugin->name, "TLSVERIFY_PLUGIN_OPEN", "start",
+			 "MESSAGE", "opening plugin '%s' for endpoint '%s'",
+			 plugin->name, endpoint ? endpoint : "");
 	ok = plugin->ops->open(settings, &inst->host, &inst->state, &local);
+	g_log_structured("tlsverify", G_LOG_LEVEL_DEBUG, "TLSVERIFY_PLUGIN",
+			 plugin->name, "TLSVERIFY_PLUGIN_OPEN", "end",
+			 "MESSAGE", "plugin '%s' open() returned",
+			 plugin->name);
 	settings->warnings = NULL;
 	if (!ok) {
 		/* A plugin that fails without saying why still fails. */

@@ -19,7 +19,7 @@ core_sources = \
 	core/describe.c core/describe.h \
 	core/dn.c core/dn.h \
 	core/engine.c core/engine.h \
-	core/error.c \
+	core/error.c core/error.h \
 	core/gnutls-glue.c \
 	core/hostname.c core/hostname.h \
 	core/instance.c core/instance.h \

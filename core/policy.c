@@ -3,11 +3,16 @@
 #include "policy.h"
 
 #include "chain.h"
+#include "error.h"
 #include "loader.h"
 #include "protected.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Where a setting came from, for messages. */
 typedef struct {
@@ -28,6 +33,7 @@ static bool fail_at(GError **error, const source *src,
 	va_start(ap, format);
 	msg = g_strdup_vprintf(format, ap);
 	va_end(ap);
+	error_elide(&msg);
 	g_set_error(error, TV_ERROR, TV_ERROR_CONFIG, "%s:%d: %s", src->file,
 		    s ? (int)config_setting_source_line(s) : 0, msg);
 	return false;
@@ -227,13 +233,18 @@ void policy_endpoint_free(policy_endpoint *e)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(policy_endpoint, policy_endpoint_free)
 
+/* Names are metric labels and journal fields: short, plain. */
+#define NAME_MAX_LENGTH 128
 static bool name_is_valid(const char *name)
 {
-	for (const char *c = name; *c != '\0'; c++)
-		if (!(g_ascii_islower(*c) || g_ascii_isdigit(*c) || *c == '.' ||
+	size_t n = 0;
+
+	for (const char *c = name; *c != '\0'; c++, n++)
+		if (n == NAME_MAX_LENGTH ||
+		    !(g_ascii_islower(*c) || g_ascii_isdigit(*c) || *c == '.' ||
 		      *c == '_' || *c == '-'))
 			return false;
-	return *name != '\0';
+	return n > 0;
 }
 
 static bool parse_step(const source *src, const config_setting_t *s,
@@ -408,7 +419,8 @@ static bool parse_endpoint(const source *src, const config_setting_t *g,
 			if (!name_is_valid(text))
 				return fail_at(error, src, s,
 					       "invalid endpoint name '%s': "
-					       "expected [a-z0-9._-]+",
+					       "expected [a-z0-9._-]+, at most "
+					       "128 characters",
 					       text);
 			e->name = g_strdup(text);
 		} else if (strcmp(key, "hosts") == 0) {
@@ -657,6 +669,92 @@ static policy_endpoint *find_endpoint(const policy *p, const char *name,
 	return p->endpoints->pdata[*index];
 }
 
+/* Larger than any policy we have seen by far (100,000 endpoints take
+ * 25 MB); a bound on what one file may make the loader read. */
+#define POLICY_FILE_MAX (64 * 1024 * 1024)
+
+/*
+ * Reads policy file @path whole.  Opened without blocking and checked to
+ * be a regular file once open, so a FIFO, a device or a directory named
+ * *.conf is an error naming it rather than a hang; a symlink loop or a
+ * dangling link fails in open().  (transfer full) NUL-terminated text.
+ */
+static char *read_policy_file(const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int e = errno;
+
+		g_set_error(error, TV_ERROR, TV_ERROR_IO, "%s: cannot open: %s",
+			    path, g_strerror(e));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		g_set_error(error, TV_ERROR, TV_ERROR_IO,
+			    "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > POLICY_FILE_MAX) {
+		g_set_error(error, TV_ERROR, TV_ERROR_IO,
+			    "%s: larger than %d MiB", path,
+			    POLICY_FILE_MAX / (1024 * 1024));
+		close(fd);
+		return NULL;
+	}
+	text = g_malloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			g_set_error(error, TV_ERROR, TV_ERROR_IO,
+				    "%s: cannot read: %s", path, g_strerror(e));
+			close(fd);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	text[got] = '\0';
+	return g_steal_pointer(&text);
+}
+
+/*
+ * libconfig opens @include files itself, with fopen(): a FIFO there
+ * blocks the loader for good, and the file escapes the policy
+ * directory's order and path rules.  The policy is the directory, so
+ * refuse the directive (as libconfig's scanner spots it: at the start of
+ * a line after blanks).
+ */
+static bool refuse_include(const char *path, const char *text, GError **error)
+{
+	int line = 1;
+
+	for (const char *c = text; *c != '\0'; line++) {
+		c += strspn(c, " \t");
+		if (g_str_has_prefix(c, "@include")) {
+			g_set_error(error, TV_ERROR, TV_ERROR_CONFIG,
+				    "%s:%d: @include is not supported: put the "
+				    "file in the policy directory",
+				    path, line);
+			return false;
+		}
+		c = strchr(c, '\n');
+		if (c == NULL)
+			break;
+		c++;
+	}
+	return true;
+}
+
 static bool load_file(policy *p, const char *conf_dir, const char *name,
 		      GError **error)
 {
@@ -667,11 +765,14 @@ static bool load_file(policy *p, const char *conf_dir, const char *name,
 	config_setting_t *root;
 	config_t cfg;
 	bool ok = false;
+	g_autofree char *text = read_policy_file(path, error);
 
+	if (text == NULL || !refuse_include(path, text, error))
+		return false;
 	config_init(&cfg);
 	/* Policy must be explicit: no int->float or other conversions. */
 	config_set_auto_convert(&cfg, 0);
-	if (!config_read_file(&cfg, path)) {
+	if (!config_read_string(&cfg, text)) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
 			g_set_error(error, TV_ERROR, TV_ERROR_IO,
 				    "%s: cannot read file", path);
@@ -959,14 +1060,12 @@ policy *policy_load(const char *conf_dir, GError **error)
 		}
 	}
 	while ((entry = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = NULL;
-
 		/* Hidden files are editor and package-manager leftovers. */
 		if (entry[0] == '.' || !g_str_has_suffix(entry, ".conf"))
 			continue;
-		path = g_build_filename(conf_dir, entry, NULL);
-		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
-			continue;
+		/* Anything else named *.conf (a dangling or looping link, a
+		 * FIFO, a directory) is an error when read: skipping it
+		 * would quietly drop policy someone meant to apply. */
 		g_ptr_array_add(names, g_strdup(entry));
 	}
 	g_ptr_array_sort(names, compare_names);

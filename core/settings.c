@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Typed accessors plugins use to read their step's settings. */
 #include "settings.h"
+#include "error.h"
 
 #include <stdarg.h>
 
@@ -313,6 +314,7 @@ void tv_settings_set_error(const tv_settings *settings, const char *key,
 	va_start(ap, format);
 	msg = g_strdup_vprintf(format, ap);
 	va_end(ap);
+	error_elide(&msg);
 	if (key != NULL)
 		s = settings_lookup(settings, key);
 	if (s != NULL)
@@ -340,6 +342,7 @@ void tv_settings_warn(const tv_settings *settings, const char *key,
 	va_start(ap, format);
 	msg = g_strdup_vprintf(format, ap);
 	va_end(ap);
+	error_elide(&msg);
 	if (key != NULL)
 		s = settings_lookup(settings, key);
 	if (s != NULL)

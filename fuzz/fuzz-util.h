@@ -127,7 +127,10 @@ static inline void fuzz_scratch_write(const char *name, const void *data,
 		g_build_filename(fuzz_scratch_dir(), name, NULL);
 	FILE *f = fopen(path, "wb");
 
-	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+	/* fwrite's buffer must not be NULL, even for 0 bytes (an empty input
+	 * arrives as NULL). */
+	if (f == NULL || (len > 0 && fwrite(data, 1, len, f) != len) ||
+	    fclose(f) != 0) {
 		perror(path);
 		exit(1);
 	}

@@ -15,7 +15,8 @@ AM_TESTS_ENVIRONMENT = \
 	TV_TMPDIR='$(abs_top_builddir)/tests/tmp' \
 	TV_CLI='$(abs_top_builddir)/cli/tlsverify' \
 	LD_LIBRARY_PATH='$(abs_top_builddir)/core/.libs' \
-	CERTTOOL='$(CERTTOOL)' G_DEBUG=fatal-criticals;
+	CERTTOOL='$(CERTTOOL)' G_DEBUG=fatal-criticals \
+	TV_SAN_FLAGS='$(SAN_FLAGS)';
 
 check_DATA = tests/tmp/pki.stamp
 tests/tmp/pki.stamp: $(top_srcdir)/tests/fixtures/gen-pki.sh
@@ -47,6 +48,8 @@ include tests/unit/plugins.mk
 include tests/unit/revocation.mk
 include tests/integration/local.mk
 include tests/discovery/local.mk
+include tests/adversarial/local.mk
+include tests/valgrind/local.mk
 
 TESTS += tests/style/check-format.sh
 EXTRA_DIST += tests/style/check-format.sh

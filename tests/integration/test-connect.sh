@@ -53,6 +53,9 @@ srv_start() {
 	while [ "$s_attempt" -lt 5 ]; do
 		s_attempt=$((s_attempt + 1))
 		srv_port=$(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 30000))
+		# The previous server's log may still say ACCEPT until this one
+		# truncates it, which happens after the fork, on its own time.
+		rm -f "$srv_log"
 		openssl s_server -accept "127.0.0.1:$srv_port" "$@" \
 			</dev/null >"$srv_log" 2>&1 &
 		srv_pid=$!

@@ -243,8 +243,10 @@ tv_check "a chain whose leaf key is denied is rejected (untrusted)" 1 \
 
 # ---- the embedding example -------------------------------------------
 
+# A sanitizer build's library needs its runtime linked into the program.
 step "embed-service builds with pkg-config only (-Werror)" \
-	"$tv_make" -C "$work/embed-service" CFLAGS="-O2 -Werror"
+	"$tv_make" -C "$work/embed-service" \
+	CFLAGS="-O2 -Werror${TV_SAN_FLAGS:+ $TV_SAN_FLAGS}"
 no_leak "embed-service build names only the staged prefix" "$log"
 service=$work/embed-service/embed-service
 

@@ -264,6 +264,7 @@ srv_start() {
 	while [ "$ss_try" -lt 5 ]; do
 		ss_try=$((ss_try + 1))
 		srv_port=$(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 30000))
+		rm -f "$srv_log" # no stale ACCEPT before the fork truncates it
 		openssl s_server -accept "127.0.0.1:$srv_port" \
 			-cert "$P/leaf-ec.pem" -key "$P/leaf-ec.key" \
 			-cert_chain "$P/inter.pem" -www \

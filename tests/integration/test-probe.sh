@@ -20,7 +20,9 @@ probe_pid=
 
 # shellcheck disable=SC2317 # called from the EXIT trap in lib.sh
 tv_on_exit() {
-	for p in $servers $probe_pid; do
+	# start_server runs in a command substitution (a subshell): its
+	# PIDs come back through a file, not through $servers.
+	for p in $servers $(cat "$tv_tmp/servers.pids" 2>/dev/null) $probe_pid; do
 		kill "$p" 2>/dev/null || :
 		wait "$p" 2>/dev/null || :
 	done
@@ -45,12 +47,13 @@ start_server() {
 	while [ "$s_try" -lt 5 ]; do
 		s_try=$((s_try + 1))
 		s_port=$(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 30000))
+		rm -f "$s_log" # no stale ACCEPT before the fork truncates it
 		openssl s_server -accept "127.0.0.1:$s_port" -cert "$F/leaf-$2.pem" \
 			-key "$F/leaf-$2.key" -cert_chain "$F/inter.pem" -www \
 			</dev/null >"$s_log" 2>&1 &
 		s_pid=$!
 		if wait_for "$s_log" '^ACCEPT' 10; then
-			servers="$servers $s_pid"
+			echo "$s_pid" >>"$tv_tmp/servers.pids"
 			echo "$s_port"
 			return 0
 		fi

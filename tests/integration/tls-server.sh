@@ -27,6 +27,9 @@ tls_server_start() {
 		# CERT holds the leaf then the intermediates: -cert takes the
 		# first, -cert_chain the rest.
 		awk 'f; /END CERTIFICATE/ { f = 1 }' "$1" >"$3.chain"
+		# A stale ACCEPT from an earlier server must not pass for this
+		# one: the redirection below truncates only once forked.
+		rm -f "$3"
 		openssl s_server -accept "127.0.0.1:$tls_server_port" \
 			-cert "$1" -key "$2" -cert_chain "$3.chain" -www \
 			</dev/null >"$3" 2>&1 &

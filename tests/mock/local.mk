@@ -13,7 +13,8 @@ check_LTLIBRARIES += \
 	tests/mock/mock-failopen.la \
 	tests/mock/mock-liaropen.la \
 	tests/mock/mock-wrongname.la \
-	tests/mock/mock-badverdict.la
+	tests/mock/mock-badverdict.la \
+	tests/mock/mock-crashopen.la
 
 mock_cflags = $(AM_CFLAGS) -fvisibility=hidden
 mock_ldflags = $(PLUGIN_LDFLAGS) -rpath /nowhere
@@ -71,3 +72,8 @@ tests_mock_mock_badverdict_la_SOURCES = tests/mock/mock.c
 tests_mock_mock_badverdict_la_CFLAGS = $(mock_cflags) -DMOCK_VARIANT_BADVERDICT
 tests_mock_mock_badverdict_la_LDFLAGS = $(mock_ldflags)
 tests_mock_mock_badverdict_la_LIBADD = $(mock_libadd)
+
+tests_mock_mock_crashopen_la_SOURCES = tests/mock/mock.c
+tests_mock_mock_crashopen_la_CFLAGS = $(mock_cflags) -DMOCK_VARIANT_CRASHOPEN
+tests_mock_mock_crashopen_la_LDFLAGS = $(mock_ldflags)
+tests_mock_mock_crashopen_la_LIBADD = $(mock_libadd)

@@ -4,6 +4,7 @@
 
 #define G_LOG_DOMAIN "tlsverify-mock"
 
+#include <signal.h>
 #include <string.h>
 
 #include <tlsverify/plugin.h>
@@ -19,6 +20,7 @@
  *   mock-liaropen             open fails without setting the error
  *   mock-wrongname            ops->name differs from the file name
  *   mock-badverdict           verify returns 42, not a tv_step_verdict
+ *   mock-crashopen            open raises SIGSEGV (a plugin that crashes)
  *   mock-keep (MOCK_KEEP)     mock-anchor that may be kept across reloads:
  *                             optional `file` setting; describe reports
  *                             which instance (1, 2, ...) serves
@@ -43,6 +45,8 @@
 #define MOCK_NAME "somethingelse"
 #elif defined(MOCK_VARIANT_BADVERDICT)
 #define MOCK_NAME "mock-badverdict"
+#elif defined(MOCK_VARIANT_CRASHOPEN)
+#define MOCK_NAME "mock-crashopen"
 #else
 #define MOCK_NAME "mock"
 #endif
@@ -54,13 +58,14 @@
 #if defined(MOCK_VARIANT_BADABI) || defined(MOCK_VARIANT_NOSYM) ||             \
 	defined(MOCK_VARIANT_NULLVERIFY) || defined(MOCK_VARIANT_FAILOPEN) ||  \
 	defined(MOCK_VARIANT_LIAROPEN) || defined(MOCK_VARIANT_WRONGNAME) ||   \
-	defined(MOCK_VARIANT_BADVERDICT)
+	defined(MOCK_VARIANT_BADVERDICT) || defined(MOCK_VARIANT_CRASHOPEN)
 #define MOCK_BROKEN 1
 #else
 #define MOCK_BROKEN 0
 #endif
 
-#if defined(MOCK_VARIANT_FAILOPEN) || defined(MOCK_VARIANT_LIAROPEN)
+#if defined(MOCK_VARIANT_FAILOPEN) || defined(MOCK_VARIANT_LIAROPEN) ||        \
+	defined(MOCK_VARIANT_CRASHOPEN)
 #define MOCK_OPEN_FAILS 1
 #else
 #define MOCK_OPEN_FAILS 0
@@ -165,7 +170,11 @@ static bool mock_parse(mock_state *st, const tv_settings *settings,
 static bool mock_open(const tv_settings *settings, const tv_host *host,
 		      void **state, GError **error)
 {
-#if defined(MOCK_VARIANT_FAILOPEN)
+#if defined(MOCK_VARIANT_CRASHOPEN)
+	/* What a NULL dereference in a real plugin does, deterministically. */
+	raise(SIGSEGV);
+	return false;
+#elif defined(MOCK_VARIANT_FAILOPEN)
 	g_set_error_literal(error, TV_ERROR, TV_ERROR_PLUGIN,
 			    "mock open failure");
 	return false;
