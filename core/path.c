@@ -7,6 +7,7 @@
 #include "path.h"
 
 #include "cert-policy.h"
+#include "crt-key.h"
 #include "der.h"
 #include "dn.h"
 #include "name-constraints.h"
@@ -170,10 +171,11 @@ static bool purpose_allowed(gnutls_x509_crt_t crt, const char *purpose)
 	}
 }
 
-/* Checks that @issuer's key signed @der (certificate @crt). */
+/* Checks that the key of @path[@at] (its issuer; parameters inherited as
+ * crt_key_import says) signed @der (certificate @crt). */
 static bool signature_ok(gnutls_x509_crt_t crt, const gnutls_datum_t *der,
-			 gnutls_x509_crt_t issuer, unsigned vflags,
-			 uint32_t *reason)
+			 gnutls_x509_crt_t *path, size_t n, size_t at,
+			 unsigned vflags, uint32_t *reason)
 {
 	gnutls_pubkey_t key = NULL;
 	gnutls_datum_t tbs, sig = {NULL, 0};
@@ -192,9 +194,7 @@ static bool signature_ok(gnutls_x509_crt_t crt, const gnutls_datum_t *der,
 	ret = gnutls_x509_crt_get_signature(crt, (char *)sig.data, &size);
 	sig.size = (unsigned)size;
 	if (ret >= 0)
-		ret = gnutls_pubkey_init(&key);
-	if (ret >= 0)
-		ret = gnutls_pubkey_import_x509(key, issuer, 0);
+		ret = crt_key_import(path, n, at, &key);
 	if (ret >= 0) {
 		ret = gnutls_pubkey_verify_data2(
 			key, (gnutls_sign_algorithm_t)algo, vflags, &tbs, &sig);
@@ -268,6 +268,13 @@ static bool own_validate(gnutls_x509_crt_t *crts, const gnutls_datum_t *ders,
 	unsigned ca = 0, crit = 0;
 	int pathlen = -1;
 	int ret;
+	g_autofree gnutls_x509_crt_t *all = g_new(gnutls_x509_crt_t, n + 1);
+	g_autofree gnutls_datum_t *all_ders = g_new(gnutls_datum_t, n + 1);
+
+	memcpy(all, crts, n * sizeof(*all));
+	memcpy(all_ders, ders, n * sizeof(*all_ders));
+	all[n] = anchor;
+	all_ders[n] = *anchor_der;
 
 	/* A pathLenConstraint on the anchor holds as GnuTLS applies it. */
 	ret = gnutls_x509_crt_get_basic_constraints(anchor, &crit, &ca,
@@ -288,7 +295,8 @@ static bool own_validate(gnutls_x509_crt_t *crts, const gnutls_datum_t *ders,
 				g_strdup_printf("issuer name of '%s' does not "
 						"match its issuer",
 						who));
-		if (!signature_ok(crt, &ders[k], issuer, vflags, &reason))
+		if (!signature_ok(crt, &ders[k], all, n + 1, k + 1, vflags,
+				  &reason))
 			return set_failure(
 				reasons, message, reason,
 				g_strdup_printf(
@@ -359,21 +367,8 @@ static bool own_validate(gnutls_x509_crt_t *crts, const gnutls_datum_t *ders,
 							who));
 		}
 	}
-	{
-		gnutls_x509_crt_t *all = g_new(gnutls_x509_crt_t, n + 1);
-		gnutls_datum_t *all_ders = g_new(gnutls_datum_t, n + 1);
-		bool ok;
-
-		memcpy(all, crts, n * sizeof(*all));
-		memcpy(all_ders, ders, n * sizeof(*all_ders));
-		all[n] = anchor;
-		all_ders[n] = *anchor_der;
-		ok = check_names_and_policies(all, all_ders, n + 1, true, true,
-					      options, reasons, message);
-		g_free(all);
-		g_free(all_ders);
-		return ok;
-	}
+	return check_names_and_policies(all, all_ders, n + 1, true, true,
+					options, reasons, message);
 }
 
 /* ---- candidate paths ------------------------------------------------ */

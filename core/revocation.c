@@ -4,6 +4,8 @@
 
 #include "revocation.h"
 
+#include "crt-key.h"
+
 #include <limits.h>
 #include <string.h>
 
@@ -985,7 +987,10 @@ static bool crt_can_sign_crls(gnutls_x509_crt_t crt)
 	return ret >= 0 && (usage & GNUTLS_KEY_CRL_SIGN) != 0;
 }
 
-static bool crl_signed_by(const crl_info *ri, gnutls_x509_crt_t signer)
+/* Whether the key of @crts[@at] (parameters inherited from above it as
+ * crt_key_import says) signed @ri. */
+static bool crl_signed_by(const crl_info *ri, gnutls_x509_crt_t *crts, size_t n,
+			  size_t at)
 {
 	gnutls_pubkey_t key = NULL;
 	gnutls_datum_t tbs = {(unsigned char *)ri->tbs.whole,
@@ -1007,12 +1012,9 @@ static bool crl_signed_by(const crl_info *ri, gnutls_x509_crt_t signer)
 		return false;
 	sig_datum.data = (unsigned char *)sig;
 	sig_datum.size = (unsigned)sig_size;
-	if (gnutls_pubkey_init(&key) < 0)
+	if (crt_key_import(crts, n, at, &key) < 0)
 		return false;
-	ret = gnutls_pubkey_import_x509(key, signer, 0);
-	if (ret >= 0)
-		ret = gnutls_pubkey_verify_data2(key, algo, 0, &tbs,
-						 &sig_datum);
+	ret = gnutls_pubkey_verify_data2(key, algo, 0, &tbs, &sig_datum);
 	gnutls_pubkey_deinit(key);
 	return ret >= 0;
 }
@@ -1031,7 +1033,7 @@ static const char *crl_signer_ok(rev_ctx *ctx, const crl_info *ri,
 	const char *why = "is not signed by its issuer's key";
 	bool issuer_named = strcmp(ri->issuer, ci->issuer) == 0;
 
-	if (issuer_named && crl_signed_by(ri, path[i + 1])) {
+	if (issuer_named && crl_signed_by(ri, path, n, i + 1)) {
 		if (!crt_can_sign_crls(path[i + 1]))
 			return "is signed by a certificate without cRLSign";
 		return NULL;
@@ -1058,7 +1060,10 @@ static const char *crl_signer_ok(rev_ctx *ctx, const crl_info *ri,
 			continue;
 		}
 		named = strcmp(cand_info.subject, ri->issuer) == 0;
-		if (!named || !crl_signed_by(ri, cand)) {
+		if (!named ||
+		    !(k < ctx->n_pool
+			      ? crl_signed_by(ri, &cand, 1, 0)
+			      : crl_signed_by(ri, path, n, k - ctx->n_pool))) {
 			crt_info_clear(&cand_info);
 			continue;
 		}
