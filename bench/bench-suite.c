@@ -259,6 +259,8 @@ static void chain_load(chain *c, const char *out, const char *plugins,
 	conf = g_strdup_printf("%s-sys", c->name);
 	add_engine(c, "tv-sys-miss", out, conf, plugins, false);
 	if (matching) {
+		/* Revocation required, both CRLs of the path checked. */
+		add_engine(c, "tv-pem+crl", out, "rsa2048-crl", plugins, true);
 		add_engine(c, "tv-match-10", out, "match-10", plugins, true);
 		add_engine(c, "tv-match-100000", out, "match-100000", plugins,
 			   true);
