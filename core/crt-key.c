@@ -56,3 +56,25 @@ out:
 		gnutls_pubkey_deinit(key);
 	return ret;
 }
+
+bool crt_key_spki(gnutls_x509_crt_t crt, gnutls_datum_t *der,
+		  gnutls_datum_t *spki, bool *complete)
+{
+	gnutls_datum_t y;
+
+	der->data = NULL;
+	der->size = 0;
+	/* An imported certificate exports its original DER: a copy. */
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, der) < 0) {
+		der->data = NULL;
+		return false;
+	}
+	if (!der_certificate_spki(der, spki)) {
+		gnutls_free(der->data);
+		der->data = NULL;
+		der->size = 0;
+		return false;
+	}
+	*complete = !der_spki_dsa_without_params(spki, &y);
+	return true;
+}

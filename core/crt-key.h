@@ -5,6 +5,7 @@
 
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -17,5 +18,14 @@
  */
 int crt_key_import(gnutls_x509_crt_t *crts, size_t n, size_t i,
 		   gnutls_pubkey_t *out);
+
+/*
+ * The SubjectPublicKeyInfo of @crt: @spki points into @der, a (transfer
+ * full, gnutls_free) copy of the certificate.  *@complete is false when
+ * the key is a DSA key without parameters (it is not a key by itself).
+ * Returns: false when @crt does not export or has no SPKI.
+ */
+bool crt_key_spki(gnutls_x509_crt_t crt, gnutls_datum_t *der,
+		  gnutls_datum_t *spki, bool *complete);
 
 #endif

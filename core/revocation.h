@@ -52,6 +52,17 @@ bool tv_revocation_check_pool(gnutls_x509_crt_t *path, size_t n,
 			      tv_revocation_mode mode, int64_t time,
 			      uint32_t *reasons, char **message);
 
+/* The same with CRLs prepared by tv_crl_set_new() (@set may be NULL: no
+ * CRL). */
+bool tv_revocation_check_set(gnutls_x509_crt_t *path, size_t n,
+			     gnutls_x509_crt_t *pool, size_t n_pool,
+			     const tv_crl_set *set, tv_revocation_mode mode,
+			     int64_t time, uint32_t *reasons, char **message);
+
+/* The earliest instant after @time at which a CRL of @set starts or
+ * stops being usable (thisUpdate, nextUpdate); 0 when none. */
+int64_t crl_set_next_change(const tv_crl_set *set, int64_t time);
+
 /* The same with no pool beyond @path. */
 bool tv_revocation_check(gnutls_x509_crt_t *path, size_t n,
 			 gnutls_x509_crl_t *crls, size_t n_crls,
