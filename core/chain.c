@@ -400,23 +400,21 @@ check_revocation(const tv_chain *c, const tv_path_options *o, tv_step_result *r)
 	size_t n = c->len;
 	bool ok;
 
-	path = g_new(gnutls_x509_crt_t, c->len + 1);
-	memcpy(path, c->crts, c->len * sizeof(*path));
-	if (c->anchor.data != NULL) {
-		if (gnutls_x509_crt_init(&anchor) < 0 ||
-		    gnutls_x509_crt_import(anchor, &c->anchor,
-					   GNUTLS_X509_FMT_DER) < 0) {
-			if (anchor != NULL)
-				gnutls_x509_crt_deinit(anchor);
-			return fail(r, TV_REASON_UNTRUSTED,
-				    g_strdup("revocation: cannot read the "
-					     "trust anchor"));
-		}
-		path[n++] = anchor;
-	}
 	/* A plugin that lends bare CRLs has them prepared for this call. */
 	if (set == NULL)
 		set = per_call = tv_crl_set_new(o->crls, o->n_crls);
+	path = g_new(gnutls_x509_crt_t, c->len + 1);
+	memcpy(path, c->crts, c->len * sizeof(*path));
+	if (c->anchor.data != NULL) {
+		gnutls_x509_crt_t kept =
+			crl_set_anchor(set, &c->anchor, &anchor);
+
+		if (kept == NULL)
+			return fail(r, TV_REASON_UNTRUSTED,
+				    g_strdup("revocation: cannot read the "
+					     "trust anchor"));
+		path[n++] = kept;
+	}
 	ok = tv_revocation_check_set(path, n, c->all, c->n_all, set,
 				     o->revocation, c->time, &reasons,
 				     &message);

@@ -1111,9 +1111,22 @@ static int crl_find(const crl_info *ri, const crt_info *ci)
 
 /* ---- the set ---------------------------------------------------------- */
 
+/* A trust anchor imported for the checks, kept with its DER. */
+typedef struct anchor_memo anchor_memo;
+struct anchor_memo {
+	anchor_memo *next;
+	unsigned count; /* memos from this one to the end of the list */
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t der;
+};
+
+/* Anchors come from the plugin's trust list only; a few cover it. */
+#define MAX_ANCHOR_MEMOS 16
+
 struct tv_crl_set {
 	crl_info *crls;
 	size_t n;
+	anchor_memo *anchors; /* atomic, like the signature memos */
 	/* raw issuer Name -> canonical text, for certificates whose issuer
 	 * is encoded exactly as a CRL's (GBytes -> borrowed char *) */
 	GHashTable *canon_by_raw;
@@ -1150,6 +1163,12 @@ void tv_crl_set_free(tv_crl_set *set)
 		return;
 	for (size_t k = 0; k < set->n; k++)
 		crl_info_clear(&set->crls[k]);
+	for (anchor_memo *m = set->anchors, *next; m != NULL; m = next) {
+		next = m->next;
+		gnutls_x509_crt_deinit(m->crt);
+		g_free(m->der.data);
+		g_free(m);
+	}
 	g_free(set->crls);
 	g_hash_table_unref(set->canon_by_raw);
 	g_free(set);
@@ -1174,6 +1193,45 @@ int64_t crl_set_next_change(const tv_crl_set *set, int64_t time)
 				next = (int64_t)t[j];
 	}
 	return next;
+}
+
+gnutls_x509_crt_t crl_set_anchor(const tv_crl_set *set,
+				 const gnutls_datum_t *der,
+				 gnutls_x509_crt_t *owned)
+{
+	anchor_memo **head = (anchor_memo **)&set->anchors;
+	gnutls_x509_crt_t crt = NULL;
+	anchor_memo *m, *old;
+
+	*owned = NULL;
+	for (m = g_atomic_pointer_get(head); m != NULL; m = m->next)
+		if (m->der.size == der->size &&
+		    memcmp(m->der.data, der->data, der->size) == 0)
+			return m->crt;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	/* Published whole by one compare-and-swap; read-only afterwards
+	 * (GnuTLS reads a trust list's certificates concurrently too). */
+	m = g_new0(anchor_memo, 1);
+	m->crt = crt;
+	m->der.data = g_memdup2(der->data, der->size);
+	m->der.size = der->size;
+	do {
+		old = g_atomic_pointer_get(head);
+		if (old != NULL && old->count >= MAX_ANCHOR_MEMOS) {
+			g_free(m->der.data);
+			g_free(m);
+			*owned = crt;
+			return crt;
+		}
+		m->next = old;
+		m->count = old != NULL ? old->count + 1 : 1;
+	} while (!g_atomic_pointer_compare_and_exchange(head, old, m));
+	return crt;
 }
 
 static const char *canon_of(const tv_crl_set *set, const gnutls_datum_t *raw,

@@ -838,6 +838,49 @@ static void test_many_entries(void)
 			TV_REASON_UNTRUSTED);
 }
 
+/* Anchors are imported once per set, a bounded number of them. */
+static void test_set_anchors(void)
+{
+	g_autoptr(tv_crl_set) set = tv_crl_set_new(NULL, 0);
+	gnutls_datum_t der = {NULL, 0};
+	gnutls_datum_t junk = {(unsigned char *)"\x30\x03\x02\x01\x01", 5};
+	gnutls_x509_crt_t owned = NULL, first, again;
+	unsigned kept = 0, extra = 0;
+
+	CU_ASSERT_FATAL(gnutls_x509_crt_export2(root.crt, GNUTLS_X509_FMT_DER,
+						&der) >= 0);
+	first = crl_set_anchor(set, &der, &owned);
+	CU_ASSERT_PTR_NOT_NULL(first);
+	CU_ASSERT_PTR_NULL(owned);
+	again = crl_set_anchor(set, &der, &owned);
+	CU_ASSERT_PTR_EQUAL(again, first);
+	CU_ASSERT_PTR_NULL(owned);
+	CU_ASSERT_TRUE(gnutls_x509_crt_equals(first, root.crt));
+	gnutls_free(der.data);
+	CU_ASSERT_PTR_NULL(crl_set_anchor(set, &junk, &owned));
+	CU_ASSERT_PTR_NULL(owned);
+	/* Other certificates, until the set keeps no more. */
+	for (unsigned k = 0; k < 20; k++) {
+		ident other = {0};
+
+		other.key = root.key;
+		make_cert(&other, "another anchor", (unsigned char)(100 + k),
+			  NULL, true, GNUTLS_KEY_KEY_CERT_SIGN);
+		gnutls_x509_crt_export2(other.crt, GNUTLS_X509_FMT_DER, &der);
+		CU_ASSERT_PTR_NOT_NULL(crl_set_anchor(set, &der, &owned));
+		if (owned != NULL) {
+			extra++;
+			gnutls_x509_crt_deinit(owned);
+		} else {
+			kept++;
+		}
+		gnutls_free(der.data);
+		gnutls_x509_crt_deinit(other.crt);
+	}
+	CU_ASSERT_EQUAL(kept, 15);
+	CU_ASSERT_EQUAL(extra, 5);
+}
+
 typedef struct {
 	const tv_crl_set *set;
 	int wrong;
@@ -897,6 +940,7 @@ static CU_TestInfo tests[] = {
 	{"/revocation/set-reused", test_set_reused},
 	{"/revocation/set-many-entries", test_many_entries},
 	{"/revocation/set-concurrent", test_set_concurrent},
+	{"/revocation/set-anchors", test_set_anchors},
 	CU_TEST_INFO_NULL,
 };
 
