@@ -209,3 +209,56 @@ bool dn_is_empty(const gnutls_datum_t *name)
 	/* An empty SEQUENCE: 30 00. */
 	return name->size <= 2;
 }
+
+static int compare_texts(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *dn_canonical(const gnutls_datum_t *raw)
+{
+	dn_parsed p = {0};
+	GString *out;
+
+	if (!dn_parse(raw, &p)) {
+		dn_parsed_clear(&p);
+		return NULL;
+	}
+	out = g_string_new(NULL);
+	for (unsigned r = 0; r < p.n_rdns; r++) {
+		g_autoptr(GPtrArray) avas =
+			g_ptr_array_new_with_free_func(g_free);
+
+		for (unsigned i = 0; i < p.n_avas; i++) {
+			const dn_ava *a = &p.avas[i];
+			GString *one;
+
+			if (a->rdn != r)
+				continue;
+			one = g_string_new(a->oid);
+			/* Directory strings compare by text whatever their
+			 * type (ava_equal); other values by tag and bytes. */
+			if (is_directory_string(a->tag)) {
+				g_string_append(one, "=s:");
+				g_string_append_len(one, a->value,
+						    (gssize)a->len);
+			} else {
+				g_string_append_printf(one, "=%lu:", a->tag);
+				for (size_t k = 0; k < a->len; k++)
+					g_string_append_printf(
+						one, "%02x",
+						(unsigned char)a->value[k]);
+			}
+			g_ptr_array_add(avas, g_string_free(one, FALSE));
+		}
+		/* An RDN is a set: its values in a fixed order. */
+		g_ptr_array_sort(avas, compare_texts);
+		for (guint i = 0; i < avas->len; i++) {
+			g_string_append(out, avas->pdata[i]);
+			g_string_append_c(out, '\x1f');
+		}
+		g_string_append_c(out, '\x1e');
+	}
+	dn_parsed_clear(&p);
+	return g_string_free(out, FALSE);
+}

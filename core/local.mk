@@ -7,6 +7,7 @@ tvinclude_HEADERS += \
 	core/include/tlsverify/plugin.h
 
 core_sources = \
+	core/anchor-names.c core/anchor-names.h \
 	core/audit.c core/audit.h \
 	core/cache.c core/cache.h \
 	core/cert-policy.c core/cert-policy.h \

@@ -6,6 +6,7 @@
 
 #include "path.h"
 
+#include "anchor-names.h"
 #include "cert-policy.h"
 #include "crt-key.h"
 #include "der.h"
@@ -14,6 +15,7 @@
 #include "request.h"
 
 #include <gnutls/abstract.h>
+#include <stddef.h>
 #include <string.h>
 
 #define ARC_NAME_CONSTRAINTS 0x1e
@@ -391,18 +393,25 @@ typedef struct {
 	char *message;
 } search;
 
-/* A trust-list CA whose subject is @cur's issuer, by GnuTLS's hashed
- * lookup: (transfer full) or NULL.  Anchors are found by their exact
- * name only; scanning a system store for names equal under RFC 5280 rules
- * would cost every untrusted chain milliseconds (a copy per CA). */
+/* A trust-list CA whose subject is @cur's issuer: (transfer full) or
+ * NULL.  GnuTLS's hashed lookup finds an anchor of exactly that name;
+ * after a miss, the options' index of the list's anchors by normalised
+ * name (built once per step, not a scan of the store per chain) finds one
+ * whose name differs in case or spacing. */
 static gnutls_x509_crt_t find_anchor(search *s, size_t cur)
 {
 	gnutls_x509_crt_t ca = NULL;
+	const tv_path_options *o = s->options;
 
 	if (gnutls_x509_trust_list_get_issuer(s->list, s->c->all[cur], &ca,
 					      GNUTLS_TL_GET_COPY) >= 0)
 		return ca;
-	return NULL;
+	if (o == NULL ||
+	    o->size < offsetof(tv_path_options, anchor_names) +
+			      sizeof(o->anchor_names) ||
+	    o->anchor_names == NULL)
+		return NULL;
+	return anchor_names_find(o->anchor_names, s->list, &s->issuer[cur]);
 }
 
 static void note_first(search *s, uint32_t reasons, char *message)

@@ -212,7 +212,8 @@ G_BEGIN_DECLS
  *       tv_trust_list_verify_with, tv_path_options_read,
  *       tv_path_options_clear (RFC 5280 policy inputs, SHA-1 opt-in).
  *       Later, same minor: tv_crl_set (tv_crl_set_new, tv_crl_set_free,
- *       tv_crl_set_get_size) and tv_path_options.crl_set, appended.
+ *       tv_crl_set_get_size) and tv_path_options.crl_set, appended;
+ *       tv_path_options.anchor_names (the engine's), appended.
  */
 #define TV_PLUGIN_ABI_MAJOR 1
 #define TV_PLUGIN_ABI_MINOR 2
@@ -584,6 +585,10 @@ typedef struct {
 	 * member.  Without it, @crls are prepared again on every
 	 * verification. */
 	const tv_crl_set *crl_set;
+	/* The engine's, from tv_path_options_read() to
+	 * tv_path_options_clear(): leave it alone.  NULL (options not
+	 * read) only means trust anchors are found by their exact name. */
+	struct tv_anchor_names *anchor_names;
 } tv_path_options;
 
 /*
