@@ -591,8 +591,11 @@ bool path_search(gnutls_x509_trust_list_t list, const tv_request *request,
 	}
 	g_free(s.subject);
 	g_free(s.issuer);
-	if (s.found)
+	if (s.found) {
+		/* An earlier candidate's failure explains nothing now. */
+		g_free(s.message);
 		return true;
+	}
 	if (s.have_first) {
 		*reasons |= s.reasons;
 		g_free(*message);
