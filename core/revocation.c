@@ -535,7 +535,9 @@ out:
 static const char *canon_of(const tv_crl_set *set, const gnutls_datum_t *raw,
 			    char **owned);
 
-/* Whether the subject name of @crt is the issuer name of @ri. */
+/* Whether the subject name of @crt is the name whose canonical text is
+ * @canon and raw DER @raw_canon (a CRL's issuer): equal bytes need no
+ * parsing. */
 static bool crt_subject_is(gnutls_x509_crt_t crt, const char *canon,
 			   const gnutls_datum_t *raw_canon)
 {
@@ -1136,12 +1138,14 @@ tv_crl_set *tv_crl_set_new(gnutls_x509_crl_t *crls, size_t n)
 {
 	tv_crl_set *set = g_new0(tv_crl_set, 1);
 
-	g_return_val_if_fail(crls != NULL || n == 0, set);
-	set->n = n;
-	set->crls = g_new0(crl_info, n > 0 ? n : 1);
 	set->canon_by_raw =
 		g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 				      (GDestroyNotify)g_bytes_unref, NULL);
+	set->crls = g_new0(crl_info, n > 0 ? n : 1);
+	/* Never NULL, so a caller's mistake is an empty set; an empty set
+	 * under REQUIRE fails every certificate. */
+	g_return_val_if_fail(crls != NULL || n == 0, set);
+	set->n = n;
 	for (size_t k = 0; k < n; k++) {
 		crl_info *ri = &set->crls[k];
 
