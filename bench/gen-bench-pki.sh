@@ -2,7 +2,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Generate the benchmark PKIs and policies of bench-suite into OUTDIR.
 #
-# Usage: gen-bench-pki.sh OUTDIR   (uses $CERTTOOL, default "certtool")
+# Usage: gen-bench-pki.sh OUTDIR [BUCKET_CMD]   ($CERTTOOL, default certtool)
+#
+# With BUCKET_CMD (a command that prints how many system CAs share the
+# default 127-bucket GnuTLS list bucket of the root PEM file it is given,
+# e.g. "bench-targets --bucket"), also rsa2048-collide: an RSA-2048 chain
+# whose root's subject is chosen so that at least two system CAs share its
+# bucket, the case the default list makes slow (target 3).
 #
 # One directory per chain type, each with root.pem, the issuing CA as
 # inter.pem, leaf.pem and chain.pem (leaf first, then the intermediates;
@@ -24,11 +30,12 @@
 # would load a trust list per endpoint, gigabytes at 100,000).
 set -eu
 
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-	echo "usage: $0 OUTDIR" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ -z "$1" ]; then
+	echo "usage: $0 OUTDIR [BUCKET_CMD]" >&2
 	exit 2
 fi
 out=$1
+bucket=${2:-}
 certtool=${CERTTOOL:-certtool}
 TZ=UTC
 export TZ
@@ -53,15 +60,15 @@ genkey() { # FILE TYPE
 	esac
 }
 
-# ca NAME SERIAL ISSUER TYPE: a CA certificate (self-signed when ISSUER is
-# "self").
+# ca NAME SERIAL ISSUER TYPE [CN]: a CA certificate (self-signed when ISSUER
+# is "self"); an existing NAME.key is reused.
 ca() {
-	genkey "$1.key" "$4"
+	[ -f "$1.key" ] || genkey "$1.key" "$4"
 	cat >"$1.tmpl" <<TMPL
 serial = $2
 activation_date = "2020-01-01 00:00:00 UTC"
 expiration_date = "2040-01-01 00:00:00 UTC"
-cn = "tlsverify bench $1"
+cn = "${5:-tlsverify bench $1}"
 organization = "tlsverify bench $4"
 ca
 cert_signing_key
@@ -80,7 +87,25 @@ TMPL
 pki() { # TYPE LEVELS
 	mkdir -p "$out/$1"
 	cd "$out/$1"
-	ca root 1 self "$2"
+	if [ "${1%-collide}" != "$1" ]; then
+		# Try root names until one lands in a crowded bucket.
+		i=0
+		while :; do
+			i=$((i + 1))
+			ca root 1 self "$2" "tlsverify bench collide $i"
+			if ! n=$($bucket root.pem) || [ -z "$n" ]; then
+				echo "gen-bench-pki.sh: $bucket failed" >&2
+				exit 1
+			fi
+			[ "$n" -ge 2 ] && break
+			if [ "$i" -ge 500 ]; then
+				echo "gen-bench-pki.sh: no colliding root name" >&2
+				exit 1
+			fi
+		done
+	else
+		ca root 1 self "$2"
+	fi
 	if [ "$3" = 5 ]; then
 		ca i1 2 root "$2"
 		ca i2 3 i1 "$2"
@@ -134,6 +159,10 @@ pki rsa4096 rsa4096 3
 pki p256 p256 3
 pki ed25519 ed25519 3
 pki rsa2048-5 rsa2048 5
+[ -z "$bucket" ] || pki rsa2048-collide rsa2048 3
+
+# A pin that matches nothing here: the other endpoints are never asked.
+filler_pin="sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 pem_step() { # CHAIN
 	printf '{ use = "pem"; control = "required"; bundle = "%s/%s/root.pem"; }' \
@@ -162,8 +191,45 @@ policy "$out/conf/rsa2048-crl" 0 "{ use = \"pem\"; control = \"required\";
     bundle = \"$out/rsa2048/root.pem\";
     crl = [ \"$out/rsa2048/root.crl\", \"$out/rsa2048/inter.crl\" ]; }"
 
-# A pin that matches nothing here: the other endpoints are never asked.
-filler_pin="sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+# Target 2: the pin policy again, with every plugin that ships loaded
+# (system, pem, pin, mtls) by other endpoints: five instances in all.
+for c in rsa2048 rsa4096 p256 ed25519 rsa2048-5; do
+	cat >"$out/conf/$c-pin/60-others.conf" <<EOC
+endpoints = (
+  { name = "others-sys"; hosts = [ "sys.other.test" ];
+    chain = ( { use = "system"; control = "required"; } ); },
+  { name = "others-mtls"; hosts = [ "mtls.other.test" ];
+    chain = ( { use = "pem"; control = "required"; bundle = "$out/$c/root.pem"; } );
+    client = { use = "mtls"; certificate = "$out/$c/leaf.pem"; key = "$out/$c/leaf.key"; }; }
+);
+EOC
+done
+
+# Target 3: the system store plus the colliding root, as the system step
+# would hold it (a pem step: the OS store cannot be extended here).
+if [ -n "$bucket" ]; then
+	policy "$out/conf/rsa2048-collide-sys+root" 0 \
+		"{ use = \"pem\"; control = \"required\"; bundle = [ \"/etc/ssl/certs/ca-certificates.crt\", \"$out/rsa2048-collide/root.pem\" ]; }"
+fi
+
+# Targets 8 and 9: a 150-anchor bundle (the system CAs, topped up with the
+# bench roots and intermediates) behind one pem step, cache on.
+{
+	for c in rsa2048 rsa4096 p256 ed25519 rsa2048-5; do
+		cat "$out/$c/root.pem" "$out/$c/inter.pem"
+	done
+	cat /etc/ssl/certs/ca-certificates.crt
+} | awk '/BEGIN CERT/ { n++ } n <= 150' >"$out/anchors150.pem"
+policy "$out/conf/anchors150" 4096 \
+	"{ use = \"pem\"; control = \"required\"; bundle = \"$out/anchors150.pem\"; }"
+# Without a "*" endpoint the built-in default would load the system store
+# as well; a one-anchor pem step stands in for it (a "*" endpoint needs a
+# trust-anchor step: it covers the protected AI endpoints).
+cat >"$out/conf/anchors150/60-rest.conf" <<EOC
+endpoints = ( { name = "rest"; hosts = [ "*" ];
+  chain = ( $(pem_step rsa2048) ); } );
+EOC
+
 for n in 10 100000; do
 	d=$out/conf/match-$n
 	mkdir -p "$d"

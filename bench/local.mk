@@ -49,3 +49,19 @@ bench-suite: all
 	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
 		$(SHELL) $(top_srcdir)/bench/run-bench-suite.sh
 .PHONY: bench-suite
+
+# Targets 4, 7, 8, 9: one step alone (hence the testable library), two
+# threads, reloading and the memory of a 150-anchor source.
+noinst_PROGRAMS += bench/bench-targets
+bench_bench_targets_SOURCES = bench/bench-targets.c
+bench_bench_targets_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) \
+	$(JSON_GLIB_CFLAGS) -I$(top_srcdir)/core
+bench_bench_targets_LDADD = core/libtlsverify-testable.la $(GLIB_LIBS) \
+	$(GNUTLS_LIBS)
+
+# Instruction counts alone (stable on a noisy machine).
+bench-callgrind: all
+	TV_BUILDDIR=$(abs_top_builddir) TV_SRCDIR=$(abs_top_srcdir) \
+		$(SHELL) $(top_srcdir)/bench/run-bench-suite.sh callgrind
+.PHONY: bench-callgrind
+EXTRA_DIST += bench/README.md

@@ -2,6 +2,8 @@
 /* The presented chain, imported once per verification and put in path order. */
 #include "chain.h"
 
+#include "anchor-index.h"
+
 #include "path.h"
 #include "request.h"
 #include "revocation.h"
@@ -469,12 +471,17 @@ tv_step_verdict tv_trust_list_verify_with(gnutls_x509_trust_list_t list,
 
 	g_return_val_if_fail(list != NULL && c != NULL && r != NULL,
 			     TV_STEP_FAIL);
-	if (options != NULL &&
-	    options->size < offsetof(tv_path_options, crl_set))
+	if (options != NULL && options->size < offsetof(tv_path_options, index))
 		/* Shorter than the first published struct: refuse rather
 		 * than guess.  Later members are read only within @size. */
 		return fail(r, TV_REASON_MALFORMED,
 			    g_strdup("tv_path_options of an unknown size"));
+	/* .index was appended: a caller built before it has none. */
+	if (options != NULL &&
+	    options->size >=
+		    offsetof(tv_path_options, index) + sizeof(options->index) &&
+	    !trust_index_admits(options->index, c, r))
+		return TV_STEP_FAIL;
 	if (c->len == 0)
 		return fail(r, TV_REASON_MALFORMED,
 			    g_strdup("no certificate to verify"));

@@ -8,8 +8,8 @@
 #include "checks.h"
 #include "request.h"
 #include "result.h"
+#include "worker.h"
 
-#include <gnutls/crypto.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,8 +23,10 @@ tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 	e = g_new0(tv_engine, 1);
 	e->shared.stats = stats_registry_new();
+	e->shared.worker = worker_new();
 	s = snapshot_new(conf_dir, plugin_dir, &e->shared, NULL, error);
 	if (s == NULL) {
+		worker_free(e->shared.worker);
 		stats_registry_free(e->shared.stats);
 		g_free(e);
 		return NULL;
@@ -34,6 +36,7 @@ tv_engine *tv_engine_new(const char *conf_dir, const char *plugin_dir,
 	e->creds = engine_credentials_new();
 	if (e->creds == NULL) {
 		snapshot_unref(s);
+		worker_free(e->shared.worker);
 		stats_registry_free(e->shared.stats);
 		g_free(e);
 		g_set_error(error, TV_ERROR, TV_ERROR_INTERNAL,
@@ -52,6 +55,8 @@ void tv_engine_free(tv_engine *e)
 	if (e == NULL)
 		return;
 	snapshot_unref(e->current);
+	/* After the instances closed: their close() may still need it. */
+	worker_free(e->shared.worker);
 	if (e->creds != NULL)
 		gnutls_certificate_free_credentials(e->creds);
 	core_lock_clear(&e->reload_lock);
@@ -382,45 +387,6 @@ static void verify_chain(const snapshot *s, const snap_endpoint *ep,
 	chain_clear(&chain);
 }
 
-/*
- * The cache key: SHA-256 over everything the verdict depends on besides
- * the clock (the entry's lifetime covers that): trust generation,
- * endpoint, host, port, purpose and every certificate's DER.
- */
-static bool cache_key(const tv_engine *e, const snap_endpoint *ep,
-		      const tv_request *req, const char *host,
-		      uint8_t key[CACHE_KEY_SIZE])
-{
-	gnutls_hash_hd_t h;
-	uint32_t gen = (uint32_t)g_atomic_int_get(&e->shared.trust_generation);
-	uint8_t tail[3] = {(uint8_t)(req->port >> 8), (uint8_t)req->port,
-			   (uint8_t)req->purpose};
-
-	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
-		return false;
-	gnutls_hash(h, &gen, sizeof(gen));
-	gnutls_hash(h, ep->name, strlen(ep->name) + 1);
-	gnutls_hash(h, host, strlen(host) + 1);
-	gnutls_hash(h, tail, sizeof(tail));
-	for (unsigned pool = 0; pool < 2; pool++) {
-		GPtrArray *certs = pool ? req->untrusted : req->presented;
-		uint32_t n = certs->len;
-
-		gnutls_hash(h, &n, sizeof(n));
-		for (unsigned i = 0; i < certs->len; i++) {
-			gsize len;
-			const void *der =
-				g_bytes_get_data(certs->pdata[i], &len);
-			uint32_t len32 = (uint32_t)len;
-
-			gnutls_hash(h, &len32, sizeof(len32));
-			gnutls_hash(h, der, len);
-		}
-	}
-	gnutls_hash_deinit(h, key);
-	return true;
-}
-
 static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
@@ -434,7 +400,7 @@ bool tv_engine_verify(tv_engine *e, const tv_request *req, tv_result **out,
 {
 	uint64_t started = monotonic_ns();
 	g_autofree char *host = NULL;
-	uint8_t key[CACHE_KEY_SIZE];
+	cache_key key;
 	bool cacheable = false;
 	int64_t not_after = 0, next_change = 0;
 	const snap_endpoint *ep;
@@ -461,10 +427,18 @@ bool tv_engine_verify(tv_engine *e, const tv_request *req, tv_result **out,
 	/* Only verifications at "now" are cached: a fixed time is a test
 	 * or an investigation, and insecure skips cost nothing anyway. */
 	if (s->cache != NULL && req->time < 0 &&
-	    (ep->def == NULL || !ep->def->insecure))
-		cacheable = cache_key(e, ep, req, host, key);
+	    (ep->def == NULL || !ep->def->insecure)) {
+		/* Everything the verdict depends on besides the clock (the
+		 * entry's lifetime covers that). */
+		cache_key_init(
+			s->cache, &key,
+			(uint32_t)g_atomic_int_get(&e->shared.trust_generation),
+			ep, host, req->port, (uint8_t)req->purpose,
+			req->presented, req->untrusted);
+		cacheable = true;
+	}
 	if (cacheable) {
-		r = cache_lookup(s->cache, key, now);
+		r = cache_lookup(s->cache, &key, now);
 		if (r != NULL) {
 			atomic_fetch_add_explicit(&ep->stats->cache_hits, 1,
 						  memory_order_relaxed);
@@ -484,7 +458,7 @@ bool tv_engine_verify(tv_engine *e, const tv_request *req, tv_result **out,
 		verify_chain(s, ep, req, host, now, r, &not_after,
 			     &next_change);
 	if (cacheable && r->reasons != TV_REASON_MALFORMED)
-		cache_store(s->cache, key, r, now, next_change);
+		cache_store(s->cache, &key, r, now, next_change);
 	stats_record(ep->stats, r->verdict, r->reasons, r->insecure_skip,
 		     monotonic_ns() - started, not_after);
 	snapshot_unref(s);

@@ -69,11 +69,13 @@ char *hostname_normalize(const char *host)
 		 * never a peer, and would make normal forms unstable. */
 		if (strspn(h, "0123456789abcdefABCDEF:.") != len)
 			return NULL;
-		return g_ascii_strdown(h, -1);
-	}
-	if (!is_dns_name(h))
+	} else if (!is_dns_name(h)) {
 		return NULL;
-	return g_ascii_strdown(h, -1);
+	}
+	/* In place: this runs on every verification, cache hits too. */
+	for (char *c = h; *c != '\0'; c++)
+		*c = g_ascii_tolower(*c);
+	return g_steal_pointer(&h);
 }
 
 static bool parse_port(const char *s, uint16_t *out)

@@ -11,6 +11,7 @@
 typedef struct {
 	gint trust_generation; /* bumped on reload and trust change */
 	stats_registry *stats;
+	struct core_worker *worker; /* plugins' background work (worker.c) */
 } engine_shared;
 
 struct tv_host {

@@ -7,6 +7,7 @@ tvinclude_HEADERS += \
 	core/include/tlsverify/plugin.h
 
 core_sources = \
+	core/anchor-index.c core/anchor-index.h \
 	core/anchor-names.c core/anchor-names.h \
 	core/audit.c core/audit.h \
 	core/cache.c core/cache.h \
@@ -42,7 +43,8 @@ core_sources = \
 	core/snapshot.c core/snapshot.h \
 	core/status.c \
 	core/stats.c core/stats.h \
-	core/timeparse.c
+	core/timeparse.c \
+	core/worker.c core/worker.h
 
 core_cflags = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(JSON_GLIB_CFLAGS) $(TASN1_CFLAGS)
 core_libs = $(GLIB_LIBS) $(GNUTLS_LIBS) $(TASN1_LIBS) $(LIBCONFIG_LIBS) $(JSON_GLIB_LIBS) $(LIBS)

@@ -2,7 +2,6 @@
 /* Endpoint lookup by host and port; cost independent of the endpoint count. */
 #include "match.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /*
@@ -97,7 +96,16 @@ static gpointer lookup_pair(GHashTable *table, const char *name, size_t len,
 		return NULL;
 	memcpy(key, name, len);
 	if (port != 0) {
-		snprintf(key + len, sizeof(key) - len, ":%u", (unsigned)port);
+		/* ":port" by hand: snprintf is a tenth of a cache hit. */
+		char digits[5];
+		size_t n = 0, k = len;
+
+		for (unsigned p = port; p != 0; p /= 10)
+			digits[n++] = (char)('0' + p % 10);
+		key[k++] = ':';
+		while (n > 0)
+			key[k++] = digits[--n];
+		key[k] = '\0';
 		v = g_hash_table_lookup(table, key);
 		if (v != NULL)
 			return v;

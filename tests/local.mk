@@ -46,6 +46,7 @@ include tests/unit/local.mk
 include tests/unit/plugins.mk
 include tests/unit/revocation.mk
 include tests/integration/local.mk
+include tests/discovery/local.mk
 
 TESTS += tests/style/check-format.sh
 EXTRA_DIST += tests/style/check-format.sh

@@ -12,6 +12,7 @@
 /* Built once in open(); read-only afterwards, shared by all verify calls. */
 typedef struct {
 	gnutls_x509_trust_list_t list;
+	tv_trust_index *index; /* NULL: full checks only */
 	unsigned int anchors;
 	/* CRLs stay out of the trust list: GnuTLS would apply them without
 	 * validating them; tv_trust_list_verify_with checks them itself. */
@@ -28,6 +29,7 @@ static void pem_state_free(pem_state *st)
 {
 	if (st == NULL)
 		return;
+	tv_trust_index_free(st->index);
 	if (st->list != NULL)
 		gnutls_x509_trust_list_deinit(st->list, 1);
 	tv_path_options_clear(&st->options);
@@ -45,6 +47,33 @@ typedef enum {
 	PEM_CERTS,
 	PEM_CRLS,
 } pem_kind;
+
+/*
+ * What gnutls_x509_trust_list_add_trust_mem does with PEM certificates,
+ * with the index fed from the same parsed certificates: indexing the list
+ * afterwards would copy every anchor again (a third of a reload).
+ * Returns the number added or a GnuTLS error.
+ */
+static int pem_add_certs(pem_state *st, const gnutls_datum_t *pem)
+{
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned int n = 0;
+	int ret;
+
+	ret = gnutls_x509_crt_list_import2(&crts, &n, pem, GNUTLS_X509_FMT_PEM,
+					   0);
+	if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND)
+		return 0;
+	if (ret < 0)
+		return ret;
+	for (unsigned int i = 0; i < n; i++)
+		tv_trust_index_add(st->index, crts[i]);
+	/* The list owns the certificates from here, duplicates included. */
+	ret = gnutls_x509_trust_list_add_cas(st->list, crts, n,
+					     GNUTLS_TL_NO_DUPLICATES);
+	gnutls_free(crts);
+	return ret;
+}
 
 /*
  * Adds the certificates (or CRLs) of the PEM file @path to the trust list.
@@ -76,9 +105,7 @@ static bool pem_add_file(pem_state *st, const tv_settings *settings,
 	datum.data = (unsigned char *)data;
 	datum.size = (unsigned int)len;
 	if (kind == PEM_CERTS) {
-		ret = gnutls_x509_trust_list_add_trust_mem(
-			st->list, &datum, NULL, GNUTLS_X509_FMT_PEM,
-			GNUTLS_TL_NO_DUPLICATES, 0);
+		ret = pem_add_certs(st, &datum);
 	} else {
 		gnutls_x509_crl_t *crls = NULL;
 		unsigned int n = 0;
@@ -279,6 +306,7 @@ static bool pem_open(const tv_settings *settings, const tv_host *host,
 	if (!pem_read_revocation(settings, crls != NULL, &st->revocation,
 				 error))
 		return false;
+	st->index = tv_trust_index_new(NULL); /* filled as files are read */
 	ret = tv_trust_list_new(&st->list);
 	if (ret < 0) {
 		st->list = NULL;
@@ -304,6 +332,7 @@ static bool pem_open(const tv_settings *settings, const tv_host *host,
 	st->options.n_crls = st->n_crls;
 	st->options.crl_set = st->crl_set;
 	st->options.revocation = st->revocation;
+	st->options.index = st->index;
 	*state = g_steal_pointer(&st);
 	return true;
 }

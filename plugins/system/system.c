@@ -12,6 +12,7 @@
 /* Built once in open(); read-only afterwards, shared by all verify calls. */
 typedef struct {
 	gnutls_x509_trust_list_t list;
+	tv_trust_index *index; /* NULL: full checks only */
 	unsigned int anchors;
 	/* CRLs stay out of the trust list: GnuTLS would apply them without
 	 * validating them; tv_trust_list_verify_with checks them itself. */
@@ -28,6 +29,7 @@ static void system_state_free(system_state *st)
 {
 	if (st == NULL)
 		return;
+	tv_trust_index_free(st->index);
 	if (st->list != NULL)
 		gnutls_x509_trust_list_deinit(st->list, 1);
 	tv_path_options_clear(&st->options);
@@ -190,6 +192,8 @@ static bool system_open(const tv_settings *settings, const tv_host *host,
 	if (crls != NULL && !system_add_crls(st, settings, crls, error))
 		return false;
 
+	/* Last: the index covers every anchor added above. */
+	st->index = tv_trust_index_new(st->list);
 	g_debug("%s: %u system trust anchors, %u CRLs",
 		tv_settings_get_location(settings, NULL), st->anchors,
 		st->n_crls);
@@ -200,6 +204,7 @@ static bool system_open(const tv_settings *settings, const tv_host *host,
 	st->options.n_crls = st->n_crls;
 	st->options.crl_set = st->crl_set;
 	st->options.revocation = st->revocation;
+	st->options.index = st->index;
 	*state = g_steal_pointer(&st);
 	return true;
 }

@@ -8,7 +8,8 @@ core_unit_tests = \
 	tests/unit/test-basics \
 	tests/unit/test-chain \
 	tests/unit/test-path \
-	tests/unit/test-ops
+	tests/unit/test-ops \
+	tests/unit/test-cache
 
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests)
@@ -44,3 +45,7 @@ tests_unit_test_path_LDADD = $(unit_internal_libs)
 tests_unit_test_ops_SOURCES = tests/unit/test-ops.c
 tests_unit_test_ops_CFLAGS = $(unit_cflags)
 tests_unit_test_ops_LDADD = $(unit_libs)
+
+tests_unit_test_cache_SOURCES = tests/unit/test-cache.c
+tests_unit_test_cache_CFLAGS = $(unit_cflags)
+tests_unit_test_cache_LDADD = $(unit_internal_libs)

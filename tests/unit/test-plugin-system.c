@@ -210,6 +210,13 @@ static void check_untrusted(const char *name, const char *hosts,
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	CU_ASSERT_STRING_EQUAL(e->verdict, "fail");
 	CU_ASSERT_EQUAL(e->reasons, TV_REASON_UNTRUSTED);
+	/* No system CA carries the issuer's name: the index built from
+	 * the store answers, without a trial verification.  (A store with
+	 * an anchor whose name has no text form would make every miss a
+	 * full check; Debian's has none.) */
+	if (strstr(e->message, "no trust anchor for '") == NULL)
+		fprintf(stderr, "\n  step message: %s\n", e->message);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e->message, "no trust anchor for '"));
 }
 
 /* ---- tests ------------------------------------------------------------- */
