@@ -24,13 +24,6 @@ bool dn_equal(const gnutls_datum_t *a, const gnutls_datum_t *b);
 bool dn_is_within(const gnutls_datum_t *name, const gnutls_datum_t *base,
 		  bool *malformed);
 
-/*
- * A text for hashing names: equal texts mean dn_equal() names (RDN values
- * sorted, directory strings normalised as dn_equal compares them).
- * Returns: (transfer full) or NULL when @raw does not parse.
- */
-char *dn_canonical(const gnutls_datum_t *raw);
-
 /* Whether the DER Name @name has no RDN. */
 bool dn_is_empty(const gnutls_datum_t *name);
 

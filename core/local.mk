@@ -8,7 +8,6 @@ tvinclude_HEADERS += \
 
 core_sources = \
 	core/anchor-index.c core/anchor-index.h \
-	core/anchor-names.c core/anchor-names.h \
 	core/audit.c core/audit.h \
 	core/cache.c core/cache.h \
 	core/cert-policy.c core/cert-policy.h \

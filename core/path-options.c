@@ -4,8 +4,6 @@
 
 #include "tlsverify/plugin.h"
 
-#include "anchor-names.h"
-
 #include <libtasn1.h>
 #include <stddef.h>
 #include <string.h>
@@ -56,9 +54,6 @@ bool tv_path_options_read(const tv_settings *settings, tv_path_options *options,
 		}
 		options->initial_policy_set = (const char *const *)policies;
 	}
-	/* Built on first use: only a chain whose issuer name differs from
-	 * an anchor's in case or spacing ever needs it. */
-	options->anchor_names = anchor_names_new();
 	if (options->allow_sha1)
 		tv_settings_warn(settings, "allow_sha1",
 				 "SHA-1 signatures are accepted on this "
@@ -72,8 +67,5 @@ void tv_path_options_clear(tv_path_options *options)
 	if (options == NULL)
 		return;
 	g_strfreev((char **)options->initial_policy_set);
-	if (options->size >= offsetof(tv_path_options, anchor_names) +
-				     sizeof(options->anchor_names))
-		anchor_names_free(options->anchor_names);
 	memset(options, 0, sizeof(*options));
 }

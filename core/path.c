@@ -6,7 +6,7 @@
 
 #include "path.h"
 
-#include "anchor-names.h"
+#include "anchor-index.h"
 #include "cert-policy.h"
 #include "crt-key.h"
 #include "der.h"
@@ -395,9 +395,9 @@ typedef struct {
 
 /* A trust-list CA whose subject is @cur's issuer: (transfer full) or
  * NULL.  GnuTLS's hashed lookup finds an anchor of exactly that name;
- * after a miss, the options' index of the list's anchors by normalised
- * name (built once per step, not a scan of the store per chain) finds one
- * whose name differs in case or spacing. */
+ * after a miss, the step's trust index (tv_path_options.index, built in
+ * open(), not a scan of the store per chain) finds one whose name differs
+ * in case or spacing, which own_validate then compares as RFC 5280 says. */
 static gnutls_x509_crt_t find_anchor(search *s, size_t cur)
 {
 	gnutls_x509_crt_t ca = NULL;
@@ -407,11 +407,9 @@ static gnutls_x509_crt_t find_anchor(search *s, size_t cur)
 					      GNUTLS_TL_GET_COPY) >= 0)
 		return ca;
 	if (o == NULL ||
-	    o->size < offsetof(tv_path_options, anchor_names) +
-			      sizeof(o->anchor_names) ||
-	    o->anchor_names == NULL)
+	    o->size < offsetof(tv_path_options, index) + sizeof(o->index))
 		return NULL;
-	return anchor_names_find(o->anchor_names, s->list, &s->issuer[cur]);
+	return trust_index_find_loose(o->index, s->list, s->c->all[cur]);
 }
 
 static void note_first(search *s, uint32_t reasons, char *message)

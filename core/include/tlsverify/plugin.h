@@ -234,8 +234,7 @@ G_BEGIN_DECLS
  *       tv_trust_index_free, tv_trust_list_verify_indexed, and
  *       tv_path_options.index.
  *       Later, same minor: tv_crl_set (tv_crl_set_new, tv_crl_set_free,
- *       tv_crl_set_get_size) and tv_path_options.crl_set, appended;
- *       tv_path_options.anchor_names (the engine's), appended.
+ *       tv_crl_set_get_size) and tv_path_options.crl_set, appended.
  */
 #define TV_PLUGIN_ABI_MAJOR 1
 #define TV_PLUGIN_ABI_MINOR 2
@@ -624,7 +623,9 @@ typedef struct {
 	bool allow_sha1;
 	/* The list's anchor names (tv_trust_index_new; borrowed): a chain
 	 * whose issuers no anchor names fails at once as untrusted, without
-	 * a trial verification.  NULL: always the full check. */
+	 * a trial verification, and an anchor named with other case or
+	 * spacing than a certificate's issuer is still found.  NULL:
+	 * always the full check, anchors by exact name only. */
 	const tv_trust_index *index;
 	/* @crls prepared by tv_crl_set_new() (borrowed; may be NULL).  When
 	 * set, the engine checks revocation against it and ignores @crls;
@@ -632,10 +633,6 @@ typedef struct {
 	 * member.  Without it, @crls are prepared again on every
 	 * verification. */
 	const tv_crl_set *crl_set;
-	/* The engine's, from tv_path_options_read() to
-	 * tv_path_options_clear(): leave it alone.  NULL (options not
-	 * read) only means trust anchors are found by their exact name. */
-	struct tv_anchor_names *anchor_names;
 } tv_path_options;
 
 /*
