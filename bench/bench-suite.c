@@ -29,7 +29,7 @@
 
 #define MAX_CERTS 8
 #define MAX_ROUNDS 101
-#define MAX_CONTENDERS 12
+#define MAX_CONTENDERS 16
 #define HOST "leaf.example.test"
 
 typedef struct chain chain;
@@ -269,6 +269,8 @@ static void chain_load(chain *c, const char *out, const char *plugins,
 	conf = g_strdup_printf("%s-sys", c->name);
 	add_engine(c, "tv-sys-miss", out, conf, plugins, false);
 	if (matching) {
+		/* Revocation required, both CRLs of the path checked. */
+		add_engine(c, "tv-pem+crl", out, "rsa2048-crl", plugins, true);
 		add_engine(c, "tv-match-10", out, "match-10", plugins, true);
 		add_engine(c, "tv-match-100000", out, "match-100000", plugins,
 			   true);

@@ -23,7 +23,9 @@
 #   pin    the pem step, then a pin step (leaf key, inter key as backup)
 #   cache  the pem step with a 4096-entry cache
 #   sys    one system step (the store does not hold the root: a miss)
-# and for rsa2048 only, OUTDIR/conf/match-10 and match-100000: the pem
+# and for rsa2048 only, OUTDIR/conf/rsa2048-crl (the pem step with the
+# root's and the issuing CA's CRLs: revocation required), and
+# OUTDIR/conf/match-10 and match-100000: the pem
 # endpoint plus 9 or 99,999 other endpoints (one pin step each: a pem step
 # would load a trust list per endpoint, gigabytes at 100,000).
 set -eu
@@ -136,6 +138,23 @@ TMPL
 }
 
 pki rsa2048 rsa2048 3
+# CRLs of the rsa2048 root and issuing CA (the latter revoking another
+# leaf), valid from now on for a year: the tv-pem+crl contender.
+cd "$out/rsa2048"
+cat >crl.tmpl <<'TMPL'
+crl_next_update = 365
+crl_number = 1
+TMPL
+sed 's/^serial = 100$/serial = 101/' leaf.tmpl >revoked.tmpl
+ct --generate-certificate --load-privkey leaf.key \
+	--load-ca-certificate inter.pem --load-ca-privkey inter.key \
+	--template revoked.tmpl --outfile revoked.pem
+ct --generate-crl --load-ca-privkey root.key --load-ca-certificate root.pem \
+	--template crl.tmpl --outfile root.crl
+ct --generate-crl --load-ca-privkey inter.key --load-ca-certificate inter.pem \
+	--load-certificate revoked.pem --template crl.tmpl --outfile inter.crl
+rm -f certtool.log
+cd "$out"
 pki rsa4096 rsa4096 3
 pki p256 p256 3
 pki ed25519 ed25519 3
@@ -168,6 +187,9 @@ for c in rsa2048 rsa4096 p256 ed25519 rsa2048-5; do
 	policy "$d-cache" 4096 "$(pem_step "$c")"
 	policy "$d-sys" 0 '{ use = "system"; control = "required"; }'
 done
+policy "$out/conf/rsa2048-crl" 0 "{ use = \"pem\"; control = \"required\";
+    bundle = \"$out/rsa2048/root.pem\";
+    crl = [ \"$out/rsa2048/root.crl\", \"$out/rsa2048/inter.crl\" ]; }"
 
 # Target 2: the pin policy again, with every plugin that ships loaded
 # (system, pem, pin, mtls) by other endpoints: five instances in all.

@@ -131,6 +131,11 @@ END {
 		    verdict(v, 500000, 0))
 		s = sprintf("%.0f", med[c "/tv-pem"] / med[c "/tv-cached"])
 		row("5", c, "cached speed-up vs uncached (median)", ">= 100", s, "", verdict(s, 100, 0))
+		if ((c "/tv-pem+crl") in med) {
+			v = irr(c, "tv-pem+crl", "tv-pem")
+			row("R", c, "revocation: verify with CRLs / tv-pem, Ir", "<= 1.10", v,
+			    "time " tr(c, "tv-pem+crl", "tv-pem"), verdict(v, 1.10, 1))
+		}
 		if ((c "/tv-match-10") in med) {
 			v = irr(c, "tv-match-100000", "tv-match-10")
 			row("6", c, "100,000 vs 10 endpoints, Ir", "<= 1.1", v,
@@ -149,7 +154,7 @@ END {
 	    "same without reloads " quietblk, verdict(blocked, 1, 1))
 	row("9", "150 anchors", "engine heap / GnuTLS list heap", "<= 1.2", mem,
 	    meme " / " memlist " bytes", verdict(mem, 1.2, 1))
-	print "(1, 2, 6: instruction ratios (callgrind), the time ratio of medians beside; 3, 4, 5, 7, 8, 10: time;"
+	print "(1, 2, 6, R: instruction ratios (callgrind), the time ratio of medians beside; 3, 4, 5, 7, 8, 10: time;"
 	print " 9: heap bytes (mallinfo2); 4: the step alone, x = instructions / GnuTLS verify_crt2 missing on the same store;"
 	print " a FAIL on a loaded machine may be noise: compare the min and the instruction counts)"
 }' "$out/timed.txt" | tee "$out/targets.txt"

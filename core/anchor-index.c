@@ -26,9 +26,11 @@
  * anchor.
  */
 struct tv_trust_index {
-	GHashTable *raw;   /* gnutls_datum_t * (raw subject DN), a set */
-	GHashTable *loose; /* char * (loose DN), a set */
-	bool unsure;	   /* an anchor's name has no loose form */
+	GHashTable *raw; /* gnutls_datum_t * (raw subject DN), a set */
+	/* char * (loose DN) -> GPtrArray of gnutls_datum_t * (the exact
+	 * subjects of that loose form) */
+	GHashTable *loose;
+	bool unsure; /* an anchor's name has no loose form */
 };
 
 /* Appends @value (of ASN.1 string type @tag) to @out in UTF-8; false when
@@ -210,13 +212,22 @@ void tv_trust_index_add(tv_trust_index *index, gnutls_x509_crt_t ca)
 		return;
 	}
 	g_hash_table_add(index->raw, datum_dup(&raw));
-	gnutls_free(raw.data);
 	if (gnutls_x509_crt_get_subject(ca, &dn) < 0 ||
-	    !loose_key(dn, key, NULL))
+	    !loose_key(dn, key, NULL)) {
 		index->unsure = true;
-	else
-		g_hash_table_add(index->loose,
-				 g_string_free(g_steal_pointer(&key), false));
+	} else {
+		GPtrArray *exact = g_hash_table_lookup(index->loose, key->str);
+
+		if (exact == NULL) {
+			exact = g_ptr_array_new_with_free_func(datum_free);
+			g_hash_table_insert(
+				index->loose,
+				g_string_free(g_steal_pointer(&key), false),
+				exact);
+		}
+		g_ptr_array_add(exact, datum_dup(&raw));
+	}
+	gnutls_free(raw.data);
 }
 
 tv_trust_index *tv_trust_index_new(gnutls_x509_trust_list_t list)
@@ -229,8 +240,8 @@ tv_trust_index *tv_trust_index_new(gnutls_x509_trust_list_t list)
 	index = g_new0(tv_trust_index, 1);
 	index->raw = g_hash_table_new_full(datum_hash, datum_equal, datum_free,
 					   NULL);
-	index->loose =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	index->loose = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify)g_ptr_array_unref);
 	if (list == NULL)
 		return index;
 	/* Each anchor comes as a copy (~170k instructions): an anchor
@@ -310,6 +321,37 @@ static bool may_anchor(const tv_trust_index *index, const tv_chain *c,
 		*issuer = display->len > 0 ? g_strdup(display->str)
 					   : g_strdup("(unnamed issuer)");
 	return maybe;
+}
+
+gnutls_x509_crt_t trust_index_find_loose(const tv_trust_index *index,
+					 gnutls_x509_trust_list_t list,
+					 gnutls_x509_crt_t crt)
+{
+	g_autoptr(GString) key = g_string_new(NULL);
+	gnutls_datum_t issuer = {NULL, 0};
+	gnutls_x509_crt_t ca = NULL;
+	gnutls_x509_dn_t dn;
+	GPtrArray *exact;
+
+	if (index == NULL || gnutls_x509_crt_get_issuer(crt, &dn) < 0 ||
+	    !loose_key(dn, key, NULL))
+		return NULL;
+	exact = g_hash_table_lookup(index->loose, key->str);
+	if (exact == NULL ||
+	    gnutls_x509_crt_get_raw_issuer_dn(crt, &issuer) < 0)
+		return NULL;
+	for (guint i = 0; i < exact->len && ca == NULL; i++) {
+		const gnutls_datum_t *subject = exact->pdata[i];
+
+		/* The exact name missed already; the list itself hands out
+		 * the anchor, so the index never adds one it lacks. */
+		if (datum_equal(subject, &issuer) ||
+		    gnutls_x509_trust_list_get_issuer_by_dn(list, subject, &ca,
+							    0) < 0)
+			ca = NULL;
+	}
+	gnutls_free(issuer.data);
+	return ca;
 }
 
 bool trust_index_admits(const tv_trust_index *index, const tv_chain *chain,

@@ -12,4 +12,14 @@
 bool trust_index_admits(const tv_trust_index *index, const tv_chain *chain,
 			tv_step_result *result);
 
+/*
+ * An anchor of @list whose subject has the loose form of @crt's issuer
+ * (case and whitespace aside) but not its exact bytes, when @index (built
+ * from @list) names one.  Looser than RFC 5280: the caller still compares
+ * the names.  Returns: (transfer full) a copy from @list, or NULL.
+ */
+gnutls_x509_crt_t trust_index_find_loose(const tv_trust_index *index,
+					 gnutls_x509_trust_list_t list,
+					 gnutls_x509_crt_t crt);
+
 #endif

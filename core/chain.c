@@ -372,22 +372,20 @@ static int note_anchor(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer,
 
 /* ---- revocation hook (tv_path_options) -------------------------------- */
 
-/* The earliest instant after the chain's time at which a CRL of @o starts
- * or stops being usable: a cached verdict must not outlive it. */
-static int64_t crls_next_change(const tv_path_options *o, int64_t time)
+/* @o's prepared CRLs, when the plugin built them with a header that
+ * has the member. */
+static const tv_crl_set *options_crl_set(const tv_path_options *o)
 {
-	int64_t next = 0;
+	if (o->size < offsetof(tv_path_options, crl_set) + sizeof(o->crl_set))
+		return NULL;
+	return o->crl_set;
+}
 
-	for (size_t k = 0; k < o->n_crls; k++) {
-		time_t t[2] = {gnutls_x509_crl_get_this_update(o->crls[k]),
-			       gnutls_x509_crl_get_next_update(o->crls[k])};
+static size_t options_n_crls(const tv_path_options *o)
+{
+	const tv_crl_set *set = options_crl_set(o);
 
-		for (int j = 0; j < 2; j++)
-			if (t[j] != (time_t)-1 && (int64_t)t[j] > time &&
-			    (next == 0 || (int64_t)t[j] < next))
-				next = (int64_t)t[j];
-	}
-	return next;
+	return set != NULL ? tv_crl_set_get_size(set) : o->n_crls;
 }
 
 /* After a PASS: the path GnuTLS validated (the chain and, when it is not
@@ -397,31 +395,34 @@ check_revocation(const tv_chain *c, const tv_path_options *o, tv_step_result *r)
 {
 	g_autofree gnutls_x509_crt_t *path = NULL;
 	gnutls_x509_crt_t anchor = NULL;
+	const tv_crl_set *set = options_crl_set(o);
+	g_autoptr(tv_crl_set) per_call = NULL;
 	uint32_t reasons = 0;
 	char *message = NULL;
 	size_t n = c->len;
 	bool ok;
 
+	/* A plugin that lends bare CRLs has them prepared for this call. */
+	if (set == NULL)
+		set = per_call = tv_crl_set_new(o->crls, o->n_crls);
 	path = g_new(gnutls_x509_crt_t, c->len + 1);
 	memcpy(path, c->crts, c->len * sizeof(*path));
 	if (c->anchor.data != NULL) {
-		if (gnutls_x509_crt_init(&anchor) < 0 ||
-		    gnutls_x509_crt_import(anchor, &c->anchor,
-					   GNUTLS_X509_FMT_DER) < 0) {
-			if (anchor != NULL)
-				gnutls_x509_crt_deinit(anchor);
+		gnutls_x509_crt_t kept =
+			crl_set_anchor(set, &c->anchor, &anchor);
+
+		if (kept == NULL)
 			return fail(r, TV_REASON_UNTRUSTED,
 				    g_strdup("revocation: cannot read the "
 					     "trust anchor"));
-		}
-		path[n++] = anchor;
+		path[n++] = kept;
 	}
-	ok = tv_revocation_check_pool(path, n, c->all, c->n_all, o->crls,
-				      o->n_crls, o->revocation, c->time,
-				      &reasons, &message);
+	ok = tv_revocation_check_set(path, n, c->all, c->n_all, set,
+				     o->revocation, c->time, &reasons,
+				     &message);
 	if (anchor != NULL)
 		gnutls_x509_crt_deinit(anchor);
-	tv_step_result_set_valid_until(r, crls_next_change(o, c->time));
+	tv_step_result_set_valid_until(r, crl_set_next_change(set, c->time));
 	if (!ok)
 		return fail(r, reasons, message);
 	return TV_STEP_PASS;
@@ -440,7 +441,7 @@ static tv_step_verdict path_validated(gnutls_x509_trust_list_t list,
 	(void)list;
 	/* No CRLs and nothing required: not a single extra instruction. */
 	if (options == NULL || options->revocation == TV_REVOCATION_OFF ||
-	    (options->n_crls == 0 &&
+	    (options_n_crls(options) == 0 &&
 	     options->revocation == TV_REVOCATION_IF_PRESENT))
 		return TV_STEP_PASS;
 	return check_revocation(c, options, r);
@@ -472,7 +473,7 @@ tv_step_verdict tv_trust_list_verify_with(gnutls_x509_trust_list_t list,
 			     TV_STEP_FAIL);
 	if (options != NULL && options->size < offsetof(tv_path_options, index))
 		/* Shorter than the first published struct: refuse rather
-		 * than guess. */
+		 * than guess.  Later members are read only within @size. */
 		return fail(r, TV_REASON_MALFORMED,
 			    g_strdup("tv_path_options of an unknown size"));
 	/* .index was appended: a caller built before it has none. */

@@ -99,6 +99,44 @@ bool der_certificate_spki(const gnutls_datum_t *der, gnutls_datum_t *spki)
 	return true;
 }
 
+bool der_spki_dsa_without_params(const gnutls_datum_t *spki, gnutls_datum_t *y)
+{
+	const unsigned char *p = spki->data, *end = spki->data + spki->size;
+	const unsigned char *a, *b;
+	der_tlv seq, alg, oid, bits, integer;
+	char text[32];
+
+	if (!der_read(&p, end, &seq) || !der_is_sequence(&seq) || p != end)
+		return false;
+	p = seq.content;
+	end = seq.content + seq.len;
+	if (!der_read(&p, end, &alg) || !der_is_sequence(&alg) ||
+	    !der_read(&p, end, &bits) || p != end)
+		return false;
+	/* id-dsa and nothing after it: the parameters are absent. */
+	a = alg.content;
+	if (!der_read(&a, alg.content + alg.len, &oid) ||
+	    a != alg.content + alg.len ||
+	    !der_oid_text(&oid, text, sizeof(text)) ||
+	    strcmp(text, "1.2.840.10040.4.1") != 0)
+		return false;
+	/* BIT STRING { 0 unused bits, INTEGER y } */
+	if (bits.cls != ASN1_CLASS_UNIVERSAL ||
+	    bits.tag != ASN1_TAG_BIT_STRING || bits.len < 1 ||
+	    bits.content[0] != 0)
+		return false;
+	b = bits.content + 1;
+	if (!der_read(&b, bits.content + bits.len, &integer) ||
+	    b != bits.content + bits.len ||
+	    integer.cls != ASN1_CLASS_UNIVERSAL ||
+	    integer.tag != ASN1_TAG_INTEGER || integer.len == 0 ||
+	    integer.len > UINT_MAX)
+		return false;
+	y->data = (unsigned char *)integer.content;
+	y->size = (unsigned)integer.len;
+	return true;
+}
+
 bool der_certificate_tbs(const gnutls_datum_t *der, gnutls_datum_t *out)
 {
 	const unsigned char *p, *end;

@@ -30,6 +30,14 @@ bool der_is_sequence(const der_tlv *t);
 /* Slices the SubjectPublicKeyInfo TLV out of a DER certificate. */
 bool der_certificate_spki(const gnutls_datum_t *der, gnutls_datum_t *spki);
 
+/*
+ * Whether the SubjectPublicKeyInfo TLV @spki is a DSA key whose
+ * AlgorithmIdentifier omits the parameters (RFC 3279 2.3.2: they are
+ * inherited from the issuer's key); sets @y to the content of its public
+ * INTEGER y (borrowed from @spki).
+ */
+bool der_spki_dsa_without_params(const gnutls_datum_t *spki, gnutls_datum_t *y);
+
 /* Slices the TBSCertificate TLV (what the issuer signed). */
 bool der_certificate_tbs(const gnutls_datum_t *der, gnutls_datum_t *tbs);
 

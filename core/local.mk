@@ -15,6 +15,7 @@ core_sources = \
 	core/checks.c core/checks.h \
 	core/client-cert.c \
 	core/combine.c core/combine.h \
+	core/crt-key.c core/crt-key.h \
 	core/der.c core/der.h \
 	core/describe.c core/describe.h \
 	core/dn.c core/dn.h \

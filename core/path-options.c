@@ -5,6 +5,7 @@
 #include "tlsverify/plugin.h"
 
 #include <libtasn1.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Whether @oid is dotted decimal that libtasn1 can encode. */

@@ -6,13 +6,16 @@
 
 #include "path.h"
 
+#include "anchor-index.h"
 #include "cert-policy.h"
+#include "crt-key.h"
 #include "der.h"
 #include "dn.h"
 #include "name-constraints.h"
 #include "request.h"
 
 #include <gnutls/abstract.h>
+#include <stddef.h>
 #include <string.h>
 
 #define ARC_NAME_CONSTRAINTS 0x1e
@@ -170,10 +173,11 @@ static bool purpose_allowed(gnutls_x509_crt_t crt, const char *purpose)
 	}
 }
 
-/* Checks that @issuer's key signed @der (certificate @crt). */
+/* Checks that the key of @path[@at] (its issuer; parameters inherited as
+ * crt_key_import says) signed @der (certificate @crt). */
 static bool signature_ok(gnutls_x509_crt_t crt, const gnutls_datum_t *der,
-			 gnutls_x509_crt_t issuer, unsigned vflags,
-			 uint32_t *reason)
+			 gnutls_x509_crt_t *path, size_t n, size_t at,
+			 unsigned vflags, uint32_t *reason)
 {
 	gnutls_pubkey_t key = NULL;
 	gnutls_datum_t tbs, sig = {NULL, 0};
@@ -192,9 +196,7 @@ static bool signature_ok(gnutls_x509_crt_t crt, const gnutls_datum_t *der,
 	ret = gnutls_x509_crt_get_signature(crt, (char *)sig.data, &size);
 	sig.size = (unsigned)size;
 	if (ret >= 0)
-		ret = gnutls_pubkey_init(&key);
-	if (ret >= 0)
-		ret = gnutls_pubkey_import_x509(key, issuer, 0);
+		ret = crt_key_import(path, n, at, &key);
 	if (ret >= 0) {
 		ret = gnutls_pubkey_verify_data2(
 			key, (gnutls_sign_algorithm_t)algo, vflags, &tbs, &sig);
@@ -268,6 +270,13 @@ static bool own_validate(gnutls_x509_crt_t *crts, const gnutls_datum_t *ders,
 	unsigned ca = 0, crit = 0;
 	int pathlen = -1;
 	int ret;
+	g_autofree gnutls_x509_crt_t *all = g_new(gnutls_x509_crt_t, n + 1);
+	g_autofree gnutls_datum_t *all_ders = g_new(gnutls_datum_t, n + 1);
+
+	memcpy(all, crts, n * sizeof(*all));
+	memcpy(all_ders, ders, n * sizeof(*all_ders));
+	all[n] = anchor;
+	all_ders[n] = *anchor_der;
 
 	/* A pathLenConstraint on the anchor holds as GnuTLS applies it. */
 	ret = gnutls_x509_crt_get_basic_constraints(anchor, &crit, &ca,
@@ -288,7 +297,8 @@ static bool own_validate(gnutls_x509_crt_t *crts, const gnutls_datum_t *ders,
 				g_strdup_printf("issuer name of '%s' does not "
 						"match its issuer",
 						who));
-		if (!signature_ok(crt, &ders[k], issuer, vflags, &reason))
+		if (!signature_ok(crt, &ders[k], all, n + 1, k + 1, vflags,
+				  &reason))
 			return set_failure(
 				reasons, message, reason,
 				g_strdup_printf(
@@ -359,21 +369,8 @@ static bool own_validate(gnutls_x509_crt_t *crts, const gnutls_datum_t *ders,
 							who));
 		}
 	}
-	{
-		gnutls_x509_crt_t *all = g_new(gnutls_x509_crt_t, n + 1);
-		gnutls_datum_t *all_ders = g_new(gnutls_datum_t, n + 1);
-		bool ok;
-
-		memcpy(all, crts, n * sizeof(*all));
-		memcpy(all_ders, ders, n * sizeof(*all_ders));
-		all[n] = anchor;
-		all_ders[n] = *anchor_der;
-		ok = check_names_and_policies(all, all_ders, n + 1, true, true,
-					      options, reasons, message);
-		g_free(all);
-		g_free(all_ders);
-		return ok;
-	}
+	return check_names_and_policies(all, all_ders, n + 1, true, true,
+					options, reasons, message);
 }
 
 /* ---- candidate paths ------------------------------------------------ */
@@ -396,18 +393,23 @@ typedef struct {
 	char *message;
 } search;
 
-/* A trust-list CA whose subject is @cur's issuer, by GnuTLS's hashed
- * lookup: (transfer full) or NULL.  Anchors are found by their exact
- * name only; scanning a system store for names equal under RFC 5280 rules
- * would cost every untrusted chain milliseconds (a copy per CA). */
+/* A trust-list CA whose subject is @cur's issuer: (transfer full) or
+ * NULL.  GnuTLS's hashed lookup finds an anchor of exactly that name;
+ * after a miss, the step's trust index (tv_path_options.index, built in
+ * open(), not a scan of the store per chain) finds one whose name differs
+ * in case or spacing, which own_validate then compares as RFC 5280 says. */
 static gnutls_x509_crt_t find_anchor(search *s, size_t cur)
 {
 	gnutls_x509_crt_t ca = NULL;
+	const tv_path_options *o = s->options;
 
 	if (gnutls_x509_trust_list_get_issuer(s->list, s->c->all[cur], &ca,
 					      GNUTLS_TL_GET_COPY) >= 0)
 		return ca;
-	return NULL;
+	if (o == NULL ||
+	    o->size < offsetof(tv_path_options, index) + sizeof(o->index))
+		return NULL;
+	return trust_index_find_loose(o->index, s->list, s->c->all[cur]);
 }
 
 static void note_first(search *s, uint32_t reasons, char *message)
@@ -587,8 +589,11 @@ bool path_search(gnutls_x509_trust_list_t list, const tv_request *request,
 	}
 	g_free(s.subject);
 	g_free(s.issuer);
-	if (s.found)
+	if (s.found) {
+		/* An earlier candidate's failure explains nothing now. */
+		g_free(s.message);
 		return true;
+	}
 	if (s.have_first) {
 		*reasons |= s.reasons;
 		g_free(*message);

@@ -4,6 +4,8 @@
 
 #include "revocation.h"
 
+#include "crt-key.h"
+
 #include <limits.h>
 #include <string.h>
 
@@ -360,10 +362,12 @@ static char *general_name_canon(const der_tlv *t)
 		dn = dn_canon_slice(name.whole, name.whole_len);
 		return dn != NULL ? g_strconcat("D", dn, NULL) : NULL;
 	}
-	s = g_string_new(NULL);
+	s = g_string_sized_new(16 + 2 * t->len);
 	g_string_append_printf(s, "G%lu:", t->tag);
-	for (size_t i = 0; i < t->len; i++)
-		g_string_append_printf(s, "%02x", t->content[i]);
+	for (size_t i = 0; i < t->len; i++) {
+		g_string_append_c(s, "0123456789abcdef"[t->content[i] >> 4]);
+		g_string_append_c(s, "0123456789abcdef"[t->content[i] & 15]);
+	}
 	return g_string_free(s, FALSE);
 }
 
@@ -434,9 +438,9 @@ static void dist_point_clear(dist_point *dp)
 
 typedef struct {
 	gnutls_x509_crt_t crt;
-	char *issuer;  /* canonical issuer DN */
-	char *subject; /* canonical subject DN */
-	bool is_ca;
+	const char *issuer; /* canonical issuer DN (the set's, or owned) */
+	char *issuer_owned;
+	int is_ca; /* -1: not read yet (only a CRL's scope asks) */
 	unsigned char serial[64];
 	size_t serial_len;
 	dist_point *dps; /* one empty DP when the extension is absent */
@@ -446,8 +450,7 @@ typedef struct {
 
 static void crt_info_clear(crt_info *ci)
 {
-	g_free(ci->issuer);
-	g_free(ci->subject);
+	g_free(ci->issuer_owned);
 	for (size_t i = 0; i < ci->n_dps; i++)
 		dist_point_clear(&ci->dps[i]);
 	g_free(ci->dps);
@@ -527,31 +530,68 @@ out:
 	return ok;
 }
 
-static bool crt_info_init(crt_info *ci, gnutls_x509_crt_t crt)
+/* The canonical text of the raw name @raw: the set's when a CRL issuer has
+ * exactly these bytes (no parsing), else (transfer full) in @owned. */
+static const char *canon_of(const tv_crl_set *set, const gnutls_datum_t *raw,
+			    char **owned);
+
+/* Whether the subject name of @crt is the name whose canonical text is
+ * @canon and raw DER @raw_canon (a CRL's issuer): equal bytes need no
+ * parsing. */
+static bool crt_subject_is(gnutls_x509_crt_t crt, const char *canon,
+			   const gnutls_datum_t *raw_canon)
+{
+	gnutls_datum_t raw = {NULL, 0};
+	g_autofree char *mine = NULL;
+	bool same;
+
+	if (gnutls_x509_crt_get_raw_dn(crt, &raw) < 0)
+		return false;
+	same = raw.size == raw_canon->size &&
+	       memcmp(raw.data, raw_canon->data, raw.size) == 0;
+	if (!same) {
+		mine = dn_canon(&raw);
+		same = mine != NULL && strcmp(mine, canon) == 0;
+	}
+	gnutls_free(raw.data);
+	return same;
+}
+
+static bool crt_info_is_ca(crt_info *ci)
+{
+	unsigned critical = 0, ca = 0;
+	int ret;
+
+	if (ci->is_ca < 0) {
+		ret = gnutls_x509_crt_get_basic_constraints(ci->crt, &critical,
+							    &ca, NULL);
+		ci->is_ca = ret >= 0 && ca != 0;
+	}
+	return ci->is_ca != 0;
+}
+
+/* What the check needs of @crt: names through @set's table when it can. */
+static bool crt_info_init(crt_info *ci, gnutls_x509_crt_t crt,
+			  const tv_crl_set *set)
 {
 	gnutls_datum_t raw = {NULL, 0};
 	gnutls_datum_t ext = {NULL, 0};
-	unsigned critical = 0, ca = 0;
+	unsigned critical = 0;
 	size_t size = sizeof(ci->serial);
 	int ret;
 
 	memset(ci, 0, sizeof(*ci));
 	ci->crt = crt;
+	ci->is_ca = -1;
 	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &raw) < 0)
 		return false;
-	ci->issuer = dn_canon(&raw);
+	ci->issuer = canon_of(set, &raw, &ci->issuer_owned);
 	gnutls_free(raw.data);
-	if (gnutls_x509_crt_get_raw_dn(crt, &raw) < 0)
-		return false;
-	ci->subject = dn_canon(&raw);
-	gnutls_free(raw.data);
-	if (ci->issuer == NULL || ci->subject == NULL)
+	if (ci->issuer == NULL)
 		return false;
 	if (gnutls_x509_crt_get_serial(crt, ci->serial, &size) < 0)
 		return false;
 	ci->serial_len = size;
-	ret = gnutls_x509_crt_get_basic_constraints(crt, &critical, &ca, NULL);
-	ci->is_ca = ret >= 0 && ca != 0;
 	ret = gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.31", 0, &ext,
 						    &critical);
 	if (ret >= 0) {
@@ -574,14 +614,47 @@ static bool crt_info_init(crt_info *ci, gnutls_x509_crt_t crt)
 
 /* ---- CRLs -------------------------------------------------------------- */
 
+/* One revokedCertificates entry, as the lookup needs it. */
 typedef struct {
-	gnutls_x509_crl_t crl;
-	bool parsed;
-	const char *problem; /* why it can never be used; NULL: fine */
-	gnutls_datum_t der;  /* exported DER (owned) */
-	char *issuer;	     /* canonical issuer DN */
-	char *issuer_text;   /* printable issuer */
-	der_tlv tbs;	     /* signed part, inside der */
+	const unsigned char *serial; /* INTEGER content, inside the DER */
+	size_t serial_len;
+	int reason; /* reasonCode; 0 when absent */
+	/* canonical "D" names of the issuers the entry is about (the CRL's
+	 * issuer, or the certificateIssuer in force in an indirect CRL) */
+	const GPtrArray *issuers;
+	size_t order; /* position in the CRL: the first match wins */
+} crl_entry;
+
+/* A signer key seen to verify a CRL (its SubjectPublicKeyInfo DER). */
+typedef struct sig_memo sig_memo;
+struct sig_memo {
+	sig_memo *next;
+	unsigned count; /* memos from this one to the end of the list */
+	size_t len;
+	unsigned char spki[];
+};
+
+/* At most this many signer keys are remembered per CRL (only keys that
+ * verified it are: nobody can fill the list with others). */
+#define MAX_SIG_MEMOS 4
+
+/* Everything about a CRL the check reads, decoded once when the set is
+ * built and read-only afterwards but for the memo list. */
+typedef struct {
+	gnutls_x509_crl_t crl;	   /* while being prepared only */
+	const char *problem;	   /* why it can never be used; NULL: fine */
+	gnutls_datum_t der;	   /* exported DER (owned) */
+	gnutls_datum_t raw_issuer; /* issuer Name as encoded (owned) */
+	char *issuer;		   /* canonical issuer DN */
+	char *issuer_d;		   /* "D" + issuer: as a GeneralName */
+	char *issuer_text;	   /* printable issuer */
+	der_tlv tbs;		   /* signed part, inside der */
+	int sig_algo;
+	gnutls_datum_t sig; /* signature value (owned) */
+	crl_entry *index;   /* entries sorted by serial, then order */
+	size_t n_index;
+	GPtrArray *entry_issuers; /* owns the issuer lists of the index */
+	sig_memo *memos;	  /* atomic: signer keys that verified it */
 	const unsigned char *entries;
 	size_t entries_len; /* revokedCertificates content; 0: none */
 	time_t this_update, next_update;
@@ -599,7 +672,21 @@ typedef struct {
 
 static void crl_info_clear(crl_info *ri)
 {
+	sig_memo *m = ri->memos;
+
+	while (m != NULL) {
+		sig_memo *next = m->next;
+
+		g_free(m);
+		m = next;
+	}
 	gnutls_free(ri->der.data);
+	gnutls_free(ri->raw_issuer.data);
+	g_free(ri->issuer_d);
+	g_free(ri->sig.data);
+	g_free(ri->index);
+	if (ri->entry_issuers != NULL)
+		g_ptr_array_unref(ri->entry_issuers);
 	gnutls_free(ri->idp.data);
 	g_free(ri->issuer);
 	g_free(ri->issuer_text);
@@ -804,83 +891,53 @@ static bool crl_layout(crl_info *ri)
 	return true;
 }
 
+/* Only tv_crl_set_new() exports, normally in open(); a plugin that lends
+ * bare CRLs has them prepared per verification, and those may be shared
+ * by concurrent ones. */
 static GMutex export_lock;
 
-static void crl_parse(crl_info *ri)
+static int compare_entries(const void *a, const void *b)
 {
-	gnutls_datum_t raw = {NULL, 0};
-	size_t size;
-	unsigned critical;
-	int ret;
+	const crl_entry *x = a, *y = b;
+	int c;
 
-	if (ri->parsed)
-		return;
-	ri->parsed = true;
-	ri->some_reasons = ALL_REASONS;
-	ri->issuer_text = NULL;
-	if (gnutls_x509_crl_get_raw_issuer_dn(ri->crl, &raw) < 0) {
-		ri->problem = "has an unreadable issuer";
-		return;
-	}
-	ri->issuer = dn_canon(&raw);
-	gnutls_free(raw.data);
-	if (gnutls_x509_crl_get_issuer_dn3(ri->crl, &raw, 0) >= 0) {
-		ri->issuer_text = g_strndup((const char *)raw.data, raw.size);
-		gnutls_free(raw.data);
-	}
-	if (ri->issuer == NULL) {
-		ri->problem = "has an unreadable issuer";
-		return;
-	}
-	/* Exporting re-encodes through libtasn1's asn1_der_coding, which
-	 * writes scratch offsets into the parsed tree: a CRL shared by
-	 * concurrent verifications is exported by one thread at a time. */
-	g_mutex_lock(&export_lock);
-	ret = gnutls_x509_crl_export2(ri->crl, GNUTLS_X509_FMT_DER, &ri->der);
-	g_mutex_unlock(&export_lock);
-	if (ret < 0 || !crl_layout(ri)) {
-		ri->problem = "does not parse";
-		return;
-	}
-	ri->this_update = gnutls_x509_crl_get_this_update(ri->crl);
-	ri->next_update = gnutls_x509_crl_get_next_update(ri->crl);
-	size = sizeof(ri->number);
-	if (gnutls_x509_crl_get_number(ri->crl, ri->number, &size, &critical) >=
-	    0)
-		ri->number_len = size;
-	if ((ri->problem = crl_extensions(ri)) != NULL)
-		return;
-	if (ri->is_delta && ri->number_len == 0) {
-		ri->problem = "is a delta CRL without a CRL number";
-		return;
-	}
-	ri->problem = crl_scan_entries(ri);
+	if (x->serial_len != y->serial_len)
+		return x->serial_len < y->serial_len ? -1 : 1;
+	c = memcmp(x->serial, y->serial, x->serial_len);
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /*
- * Looks @ci up in the entries.  Returns the reason code (0 when the entry
- * has none), or -1 when not listed.  In an indirect CRL, certificateIssuer
- * entry extensions switch the issuer the following entries are about.
+ * Indexes the entries by serial number.  In an indirect CRL,
+ * certificateIssuer entry extensions switch the issuer the following
+ * entries are about; each entry keeps the issuers in force.
  */
-static int crl_find(const crl_info *ri, const crt_info *ci)
+static void crl_index(crl_info *ri)
 {
 	der_in in = der_of(ri->entries, ri->entries_len);
-	g_autoptr(GPtrArray) current = g_ptr_array_new_with_free_func(g_free);
+	GArray *index = g_array_new(FALSE, FALSE, sizeof(crl_entry));
+	GPtrArray *current = g_ptr_array_new_with_free_func(g_free);
 
-	g_ptr_array_add(current, g_strconcat("D", ri->issuer, NULL));
+	ri->entry_issuers = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_ptr_array_unref);
+	g_ptr_array_add(current, g_strdup(ri->issuer_d));
+	g_ptr_array_add(ri->entry_issuers, current);
 	while (!der_at_end(&in)) {
 		der_tlv entry, serial, t, exts;
 		der_in e, x;
-		int reason = 0;
-		g_autoptr(GPtrArray) issuers = NULL;
-		g_autofree char *want = NULL;
+		crl_entry one = {0};
+		GPtrArray *issuers = NULL;
 
+		/* Scanned before (crl_scan_entries): cannot happen; the
+		 * entries after it would never be reached. */
 		if (!der_universal(&in, ASN1_TAG_SEQUENCE, &entry))
-			return -1; /* scanned before: cannot happen */
+			break;
 		e = der_inside(&entry);
 		if (!der_universal(&e, ASN1_TAG_INTEGER, &serial) ||
 		    !der_get(&e, &t))
-			return -1;
+			break;
 		if (!der_at_end(&e) &&
 		    der_universal(&e, ASN1_TAG_SEQUENCE, &exts)) {
 			x = der_inside(&exts);
@@ -912,12 +969,14 @@ static int crl_find(const crl_info *ri, const crt_info *ci)
 							  ASN1_TAG_ENUMERATED,
 							  &en) &&
 					    en.len == 1)
-						reason = en.content[0];
+						one.reason = en.content[0];
 				} else if (strcmp(oid_text, "2.5.29.29") == 0 &&
 					   ri->indirect) {
 					der_in v = der_inside(&f);
 					der_tlv gns;
 
+					if (issuers != NULL)
+						g_ptr_array_unref(issuers);
 					issuers =
 						g_ptr_array_new_with_free_func(
 							g_free);
@@ -932,18 +991,268 @@ static int crl_find(const crl_info *ri, const crt_info *ci)
 			}
 		}
 		if (issuers != NULL) {
-			g_ptr_array_unref(current);
-			current = g_steal_pointer(&issuers);
+			current = issuers;
+			g_ptr_array_add(ri->entry_issuers, current);
 		}
-		if (serial.len != ci->serial_len ||
-		    memcmp(serial.content, ci->serial, serial.len) != 0)
-			continue;
-		want = g_strconcat("D", ci->issuer, NULL);
-		for (guint k = 0; k < current->len; k++)
-			if (strcmp(current->pdata[k], want) == 0)
-				return reason;
+		one.serial = serial.content;
+		one.serial_len = serial.len;
+		one.issuers = current;
+		one.order = index->len;
+		g_array_append_val(index, one);
+	}
+	ri->n_index = index->len;
+	ri->index = (crl_entry *)(void *)g_array_free(index, FALSE);
+	if (ri->n_index > 1)
+		qsort(ri->index, ri->n_index, sizeof(crl_entry),
+		      compare_entries);
+}
+
+/* Decodes @ri->crl once; a CRL that cannot be used gets its problem. */
+static void crl_prepare(crl_info *ri)
+{
+	gnutls_datum_t raw = {NULL, 0};
+	size_t size;
+	unsigned critical;
+	int ret;
+
+	ri->some_reasons = ALL_REASONS;
+	ri->issuer_text = NULL;
+	/* Read first: they bound a cached verdict even when unusable. */
+	ri->this_update = gnutls_x509_crl_get_this_update(ri->crl);
+	ri->next_update = gnutls_x509_crl_get_next_update(ri->crl);
+	if (gnutls_x509_crl_get_raw_issuer_dn(ri->crl, &ri->raw_issuer) < 0) {
+		ri->raw_issuer.data = NULL;
+		ri->raw_issuer.size = 0;
+		ri->problem = "has an unreadable issuer";
+		return;
+	}
+	ri->issuer = dn_canon(&ri->raw_issuer);
+	if (gnutls_x509_crl_get_issuer_dn3(ri->crl, &raw, 0) >= 0) {
+		ri->issuer_text = g_strndup((const char *)raw.data, raw.size);
+		gnutls_free(raw.data);
+	}
+	if (ri->issuer == NULL) {
+		ri->problem = "has an unreadable issuer";
+		return;
+	}
+	ri->issuer_d = g_strconcat("D", ri->issuer, NULL);
+	/* Exporting re-encodes through libtasn1's asn1_der_coding, which
+	 * writes scratch offsets into the parsed tree. */
+	g_mutex_lock(&export_lock);
+	ret = gnutls_x509_crl_export2(ri->crl, GNUTLS_X509_FMT_DER, &ri->der);
+	g_mutex_unlock(&export_lock);
+	if (ret < 0 || !crl_layout(ri)) {
+		ri->problem = "does not parse";
+		return;
+	}
+	size = sizeof(ri->number);
+	if (gnutls_x509_crl_get_number(ri->crl, ri->number, &size, &critical) >=
+	    0)
+		ri->number_len = size;
+	/* The signature, for crl_signed_by; one that cannot be read makes
+	 * every signer fail. */
+	ri->sig_algo = gnutls_x509_crl_get_signature_algorithm(ri->crl);
+	size = 0;
+	if (ri->sig_algo >= 0 && ri->tbs.whole_len <= UINT_MAX &&
+	    gnutls_x509_crl_get_signature(ri->crl, NULL, &size) ==
+		    GNUTLS_E_SHORT_MEMORY_BUFFER &&
+	    size > 0 && size <= UINT_MAX) {
+		ri->sig.data = g_malloc(size);
+		if (gnutls_x509_crl_get_signature(ri->crl, (char *)ri->sig.data,
+						  &size) >= 0) {
+			ri->sig.size = (unsigned)size;
+		} else {
+			g_free(ri->sig.data);
+			ri->sig.data = NULL;
+		}
+	}
+	if ((ri->problem = crl_extensions(ri)) != NULL)
+		return;
+	if (ri->is_delta && ri->number_len == 0) {
+		ri->problem = "is a delta CRL without a CRL number";
+		return;
+	}
+	ri->problem = crl_scan_entries(ri);
+	if (ri->problem == NULL)
+		crl_index(ri);
+}
+
+/*
+ * Looks @ci up in the entries (binary search on the serial).  Returns the
+ * reason code (0 when the entry has none), or -1 when not listed.
+ */
+static int crl_find(const crl_info *ri, const crt_info *ci)
+{
+	g_autofree char *want = NULL;
+	size_t lo = 0, hi = ri->n_index;
+	crl_entry key = {ci->serial, ci->serial_len, 0, NULL, 0};
+
+	/* The first entry of that serial: order 0 sorts before any. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (compare_entries(&ri->index[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < ri->n_index; k++) {
+		const crl_entry *e = &ri->index[k];
+
+		if (e->serial_len != ci->serial_len ||
+		    memcmp(e->serial, ci->serial, e->serial_len) != 0)
+			break;
+		if (want == NULL)
+			want = g_strconcat("D", ci->issuer, NULL);
+		for (guint j = 0; j < e->issuers->len; j++)
+			if (strcmp(e->issuers->pdata[j], want) == 0)
+				return e->reason;
 	}
 	return -1;
+}
+
+/* ---- the set ---------------------------------------------------------- */
+
+/* A trust anchor imported for the checks, kept with its DER. */
+typedef struct anchor_memo anchor_memo;
+struct anchor_memo {
+	anchor_memo *next;
+	unsigned count; /* memos from this one to the end of the list */
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t der;
+};
+
+/* Anchors come from the plugin's trust list only; a few cover it. */
+#define MAX_ANCHOR_MEMOS 16
+
+struct tv_crl_set {
+	crl_info *crls;
+	size_t n;
+	anchor_memo *anchors; /* atomic, like the signature memos */
+	/* raw issuer Name -> canonical text, for certificates whose issuer
+	 * is encoded exactly as a CRL's (GBytes -> borrowed char *) */
+	GHashTable *canon_by_raw;
+};
+
+tv_crl_set *tv_crl_set_new(gnutls_x509_crl_t *crls, size_t n)
+{
+	tv_crl_set *set = g_new0(tv_crl_set, 1);
+
+	set->canon_by_raw =
+		g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+				      (GDestroyNotify)g_bytes_unref, NULL);
+	set->crls = g_new0(crl_info, n > 0 ? n : 1);
+	/* Never NULL, so a caller's mistake is an empty set; an empty set
+	 * under REQUIRE fails every certificate. */
+	g_return_val_if_fail(crls != NULL || n == 0, set);
+	set->n = n;
+	for (size_t k = 0; k < n; k++) {
+		crl_info *ri = &set->crls[k];
+
+		ri->crl = crls[k];
+		crl_prepare(ri);
+		ri->crl = NULL;
+		if (ri->issuer != NULL)
+			g_hash_table_replace(set->canon_by_raw,
+					     g_bytes_new(ri->raw_issuer.data,
+							 ri->raw_issuer.size),
+					     ri->issuer);
+	}
+	return set;
+}
+
+void tv_crl_set_free(tv_crl_set *set)
+{
+	if (set == NULL)
+		return;
+	for (size_t k = 0; k < set->n; k++)
+		crl_info_clear(&set->crls[k]);
+	for (anchor_memo *m = set->anchors, *next; m != NULL; m = next) {
+		next = m->next;
+		gnutls_x509_crt_deinit(m->crt);
+		g_free(m->der.data);
+		g_free(m);
+	}
+	g_free(set->crls);
+	g_hash_table_unref(set->canon_by_raw);
+	g_free(set);
+}
+
+size_t tv_crl_set_get_size(const tv_crl_set *set)
+{
+	return set != NULL ? set->n : 0;
+}
+
+int64_t crl_set_next_change(const tv_crl_set *set, int64_t time)
+{
+	int64_t next = 0;
+
+	for (size_t k = 0; set != NULL && k < set->n; k++) {
+		const crl_info *ri = &set->crls[k];
+		time_t t[2] = {ri->this_update, ri->next_update};
+
+		for (int j = 0; j < 2; j++)
+			if (t[j] != (time_t)-1 && (int64_t)t[j] > time &&
+			    (next == 0 || (int64_t)t[j] < next))
+				next = (int64_t)t[j];
+	}
+	return next;
+}
+
+gnutls_x509_crt_t crl_set_anchor(const tv_crl_set *set,
+				 const gnutls_datum_t *der,
+				 gnutls_x509_crt_t *owned)
+{
+	anchor_memo **head = (anchor_memo **)&set->anchors;
+	gnutls_x509_crt_t crt = NULL;
+	anchor_memo *m, *old;
+
+	*owned = NULL;
+	for (m = g_atomic_pointer_get(head); m != NULL; m = m->next)
+		if (m->der.size == der->size &&
+		    memcmp(m->der.data, der->data, der->size) == 0)
+			return m->crt;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	/* Published whole by one compare-and-swap; read-only afterwards
+	 * (GnuTLS reads a trust list's certificates concurrently too). */
+	m = g_new0(anchor_memo, 1);
+	m->crt = crt;
+	m->der.data = g_memdup2(der->data, der->size);
+	m->der.size = der->size;
+	do {
+		old = g_atomic_pointer_get(head);
+		if (old != NULL && old->count >= MAX_ANCHOR_MEMOS) {
+			g_free(m->der.data);
+			g_free(m);
+			*owned = crt;
+			return crt;
+		}
+		m->next = old;
+		m->count = old != NULL ? old->count + 1 : 1;
+	} while (!g_atomic_pointer_compare_and_exchange(head, old, m));
+	return crt;
+}
+
+static const char *canon_of(const tv_crl_set *set, const gnutls_datum_t *raw,
+			    char **owned)
+{
+	const char *canon = NULL;
+
+	*owned = NULL;
+	if (set != NULL && g_hash_table_size(set->canon_by_raw) > 0) {
+		GBytes *key = g_bytes_new_static(raw->data, raw->size);
+
+		canon = g_hash_table_lookup(set->canon_by_raw, key);
+		g_bytes_unref(key);
+	}
+	if (canon == NULL)
+		canon = *owned = dn_canon(raw);
+	return canon;
 }
 
 /* ---- the check -------------------------------------------------------- */
@@ -951,7 +1260,8 @@ static int crl_find(const crl_info *ri, const crt_info *ci)
 typedef struct {
 	gnutls_x509_crt_t *pool;
 	size_t n_pool;
-	crl_info *crls;
+	const tv_crl_set *set;
+	crl_info *crls; /* the set's */
 	size_t n_crls;
 	int64_t time;
 	tv_revocation_mode mode;
@@ -985,35 +1295,74 @@ static bool crt_can_sign_crls(gnutls_x509_crt_t crt)
 	return ret >= 0 && (usage & GNUTLS_KEY_CRL_SIGN) != 0;
 }
 
-static bool crl_signed_by(const crl_info *ri, gnutls_x509_crt_t signer)
+static bool memo_has(const crl_info *ri, const gnutls_datum_t *spki)
+{
+	sig_memo **head = (sig_memo **)&ri->memos;
+
+	for (const sig_memo *m = g_atomic_pointer_get(head); m != NULL;
+	     m = m->next)
+		if (m->len == spki->size &&
+		    memcmp(m->spki, spki->data, spki->size) == 0)
+			return true;
+	return false;
+}
+
+/* Remembers that the key @spki verified @ri.  Lock-free: a memo is
+ * pushed with compare-and-swap and never removed before the set is
+ * freed, so readers walk the list without a lock.  The set is lent
+ * const; the memo list is its only mutable part. */
+static void memo_add(const crl_info *ri, const gnutls_datum_t *spki)
+{
+	sig_memo **head = (sig_memo **)&ri->memos;
+	sig_memo *m = g_malloc(sizeof(*m) + spki->size);
+	sig_memo *old;
+
+	m->len = spki->size;
+	memcpy(m->spki, spki->data, spki->size);
+	do {
+		old = g_atomic_pointer_get(head);
+		if (old != NULL && old->count >= MAX_SIG_MEMOS) {
+			g_free(m);
+			return;
+		}
+		m->next = old;
+		m->count = old != NULL ? old->count + 1 : 1;
+	} while (!g_atomic_pointer_compare_and_exchange(head, old, m));
+}
+
+/* Whether the key of @crts[@at] (parameters inherited from above it as
+ * crt_key_import says) signed @ri.  A key that did is remembered by its
+ * SubjectPublicKeyInfo, so the signature is verified once per CRL and
+ * key, not once per verification. */
+static bool crl_signed_by(const crl_info *ri, gnutls_x509_crt_t *crts, size_t n,
+			  size_t at)
 {
 	gnutls_pubkey_t key = NULL;
 	gnutls_datum_t tbs = {(unsigned char *)ri->tbs.whole,
 			      (unsigned)ri->tbs.whole_len};
-	g_autofree char *sig = NULL;
-	gnutls_datum_t sig_datum;
-	size_t sig_size = 0;
-	int algo, ret;
+	gnutls_datum_t der = {NULL, 0}, spki = {NULL, 0};
+	bool complete = false, have_spki;
+	int ret;
 
-	algo = gnutls_x509_crl_get_signature_algorithm(ri->crl);
-	if (algo < 0 || ri->tbs.whole_len > UINT_MAX)
+	if (ri->sig.data == NULL)
 		return false;
-	if (gnutls_x509_crl_get_signature(ri->crl, NULL, &sig_size) !=
-		    GNUTLS_E_SHORT_MEMORY_BUFFER ||
-	    sig_size == 0 || sig_size > UINT_MAX)
-		return false;
-	sig = g_malloc(sig_size);
-	if (gnutls_x509_crl_get_signature(ri->crl, sig, &sig_size) < 0)
-		return false;
-	sig_datum.data = (unsigned char *)sig;
-	sig_datum.size = (unsigned)sig_size;
-	if (gnutls_pubkey_init(&key) < 0)
-		return false;
-	ret = gnutls_pubkey_import_x509(key, signer, 0);
-	if (ret >= 0)
-		ret = gnutls_pubkey_verify_data2(key, algo, 0, &tbs,
-						 &sig_datum);
-	gnutls_pubkey_deinit(key);
+	have_spki = crt_key_spki(crts[at], &der, &spki, &complete);
+	/* A key that needs parameters from above is not itself the key:
+	 * it is not remembered. */
+	if (have_spki && complete && memo_has(ri, &spki)) {
+		gnutls_free(der.data);
+		return true;
+	}
+	ret = crt_key_import(crts, n, at, &key);
+	if (ret >= 0) {
+		ret = gnutls_pubkey_verify_data2(
+			key, (gnutls_sign_algorithm_t)ri->sig_algo, 0, &tbs,
+			&ri->sig);
+		gnutls_pubkey_deinit(key);
+	}
+	if (ret >= 0 && have_spki && complete)
+		memo_add(ri, &spki);
+	gnutls_free(der.data);
 	return ret >= 0;
 }
 
@@ -1031,7 +1380,7 @@ static const char *crl_signer_ok(rev_ctx *ctx, const crl_info *ri,
 	const char *why = "is not signed by its issuer's key";
 	bool issuer_named = strcmp(ri->issuer, ci->issuer) == 0;
 
-	if (issuer_named && crl_signed_by(ri, path[i + 1])) {
+	if (issuer_named && crl_signed_by(ri, path, n, i + 1)) {
 		if (!crt_can_sign_crls(path[i + 1]))
 			return "is signed by a certificate without cRLSign";
 		return NULL;
@@ -1043,7 +1392,6 @@ static const char *crl_signer_ok(rev_ctx *ctx, const crl_info *ri,
 			k < ctx->n_pool ? ctx->pool[k] : path[k - ctx->n_pool];
 		bool in_path = false;
 		crt_info cand_info;
-		bool named;
 
 		/* The certificate checked may be the signer of the CRL that
 		 * covers it (an indirect CRL issuer's own status, PKITS
@@ -1053,12 +1401,17 @@ static const char *crl_signer_ok(rev_ctx *ctx, const crl_info *ri,
 				in_path = true;
 		if (cand == path[i + 1] || (k >= ctx->n_pool && !in_path))
 			continue;
-		if (!crt_info_init(&cand_info, cand)) {
+		/* Named as the CRL's issuer, and readable as a certificate
+		 * this check could judge. */
+		if (!crt_subject_is(cand, ri->issuer, &ri->raw_issuer))
+			continue;
+		if (!crt_info_init(&cand_info, cand, ctx->set)) {
 			crt_info_clear(&cand_info);
 			continue;
 		}
-		named = strcmp(cand_info.subject, ri->issuer) == 0;
-		if (!named || !crl_signed_by(ri, cand)) {
+		if (!(k < ctx->n_pool
+			      ? crl_signed_by(ri, &cand, 1, 0)
+			      : crl_signed_by(ri, path, n, k - ctx->n_pool))) {
 			crt_info_clear(&cand_info);
 			continue;
 		}
@@ -1119,18 +1472,17 @@ static const char *crl_signer_ok(rev_ctx *ctx, const crl_info *ri,
 
 /* Whether the complete CRL @ri is meant for @ci through @dp (RFC 5280
  * 6.3.3 b); sets the reasons it covers. */
-static bool crl_covers(const crl_info *ri, const crt_info *ci,
-		       const dist_point *dp, unsigned *interim,
-		       const char **why)
+static bool crl_covers(const crl_info *ri, crt_info *ci, const dist_point *dp,
+		       unsigned *interim, const char **why)
 {
 	if (dp->crl_issuers != NULL) {
-		g_autofree char *name = g_strconcat("D", ri->issuer, NULL);
 		bool listed = false;
 
 		if (!ri->indirect)
 			return false;
 		for (guint k = 0; k < dp->crl_issuers->len; k++)
-			if (strcmp(dp->crl_issuers->pdata[k], name) == 0)
+			if (strcmp(dp->crl_issuers->pdata[k], ri->issuer_d) ==
+			    0)
 				listed = true;
 		if (!listed)
 			return false;
@@ -1159,11 +1511,11 @@ static bool crl_covers(const crl_info *ri, const crt_info *ci,
 				return false;
 			}
 		}
-		if (ri->only_user && ci->is_ca) {
+		if (ri->only_user && crt_info_is_ca(ci)) {
 			*why = "covers only end-entity certificates";
 			return false;
 		}
-		if (ri->only_ca && !ci->is_ca) {
+		if (ri->only_ca && !crt_info_is_ca(ci)) {
 			*why = "covers only CA certificates";
 			return false;
 		}
@@ -1203,6 +1555,20 @@ static bool idp_equal(const crl_info *a, const crl_info *b)
 }
 
 /* Status of @path[@i] (RFC 5280 6.3.3, complete CRLs plus deltas). */
+/* The subject of @crt as text, for messages only: (transfer full). */
+static char *crt_who(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t dn = {NULL, 0};
+	char *who;
+
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0 && dn.size > 0)
+		who = g_strndup((const char *)dn.data, dn.size);
+	else
+		who = g_strdup("(no subject)");
+	gnutls_free(dn.data);
+	return who;
+}
+
 static rev_status check_one(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
 			    size_t i, int depth, char **message)
 {
@@ -1213,15 +1579,9 @@ static rev_status check_one(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
 	bool named = false;
 	g_autofree char *who = NULL;
 	rev_status result = STATUS_UNKNOWN;
-	gnutls_datum_t dn = {NULL, 0};
 
-	if (gnutls_x509_crt_get_dn3(path[i], &dn, 0) >= 0 && dn.size > 0)
-		who = g_strndup((const char *)dn.data, dn.size);
-	else
-		who = g_strdup("(no subject)");
-	gnutls_free(dn.data);
-
-	if (!crt_info_init(&ci, path[i])) {
+	if (!crt_info_init(&ci, path[i], ctx->set)) {
+		who = crt_who(path[i]);
 		crt_info_clear(&ci);
 		*message = g_strdup_printf(
 			"certificate '%s': cannot read its names or "
@@ -1237,25 +1597,20 @@ static rev_status check_one(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
 		bool covers = false;
 		int found;
 
-		crl_parse(ri);
 		if (ri->issuer == NULL)
 			continue;
 		/* Does any CRL name this certificate's CRL issuer? */
 		if (strcmp(ri->issuer, ci.issuer) == 0)
 			named = true;
-		for (size_t d = 0; d < ci.n_dps; d++) {
-			g_autofree char *n2 =
-				g_strconcat("D", ri->issuer, NULL);
-
+		for (size_t d = 0; d < ci.n_dps && !named; d++)
 			if (ci.dps[d].crl_issuers != NULL)
 				for (guint k = 0;
 				     k < ci.dps[d].crl_issuers->len; k++)
 					if (strcmp(ci.dps[d]
 							   .crl_issuers
 							   ->pdata[k],
-						   n2) == 0)
+						   ri->issuer_d) == 0)
 						named = true;
-		}
 		if (ri->is_delta)
 			continue;
 		for (size_t d = 0; d < ci.n_dps && !covers; d++) {
@@ -1294,7 +1649,6 @@ static rev_status check_one(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
 				crl_info *di = &ctx->crls[k];
 				const char *dwhy = NULL;
 
-				crl_parse(di);
 				if (!di->is_delta || di->problem != NULL ||
 				    di->issuer == NULL ||
 				    strcmp(di->issuer, ri->issuer) != 0 ||
@@ -1317,6 +1671,7 @@ static rev_status check_one(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
 			if (found == REASON_REMOVE_FROM_CRL) {
 				/* Lifted by the delta. */
 			} else if (found >= 0) {
+				who = crt_who(path[i]);
 				*message = g_strdup_printf(
 					"certificate '%s' is revoked (delta "
 					"CRL of '%s')",
@@ -1327,6 +1682,7 @@ static rev_status check_one(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
 				found = crl_find(ri, &ci);
 				if (found >= 0 &&
 				    found != REASON_REMOVE_FROM_CRL) {
+					who = crt_who(path[i]);
 					*message = g_strdup_printf(
 						"certificate '%s' is revoked "
 						"(CRL of '%s'%s)",
@@ -1346,9 +1702,14 @@ static rev_status check_one(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
 
 	if (mask == ALL_REASONS) {
 		result = STATUS_GOOD;
-	} else if (ctx->mode == TV_REVOCATION_IF_PRESENT && !named) {
+		goto out;
+	}
+	if (ctx->mode == TV_REVOCATION_IF_PRESENT && !named) {
 		result = STATUS_GOOD;
-	} else if (problem != NULL) {
+		goto out;
+	}
+	who = crt_who(path[i]);
+	if (problem != NULL) {
 		*message = g_strdup_printf(
 			"no valid CRL for '%s': the CRL of "
 			"'%s' %s",
@@ -1394,14 +1755,54 @@ static bool check_path(rev_ctx *ctx, gnutls_x509_crt_t *path, size_t n,
 	return true;
 }
 
+bool tv_revocation_check_set(gnutls_x509_crt_t *path, size_t n,
+			     gnutls_x509_crt_t *pool, size_t n_pool,
+			     const tv_crl_set *set, tv_revocation_mode mode,
+			     int64_t time, uint32_t *reasons, char **message)
+{
+	rev_ctx ctx;
+	rev_status status = STATUS_GOOD;
+	bool ok;
+
+	g_return_val_if_fail(reasons != NULL && message != NULL, false);
+	*reasons = 0;
+	*message = NULL;
+	if (mode == TV_REVOCATION_OFF || n < 2)
+		return true;
+	if (path == NULL) {
+		*reasons = TV_REASON_UNTRUSTED;
+		*message = g_strdup("revocation: no path to check");
+		return false;
+	}
+	if (tv_crl_set_get_size(set) == 0 && mode == TV_REVOCATION_IF_PRESENT)
+		return true;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.pool = pool != NULL ? pool : path;
+	ctx.n_pool = pool != NULL ? n_pool : n;
+	ctx.set = set;
+	ctx.crls = set != NULL ? set->crls : NULL;
+	ctx.n_crls = tv_crl_set_get_size(set);
+	ctx.time = time;
+	ctx.mode = mode;
+
+	ok = check_path(&ctx, path, n, 0, &status, message);
+	if (!ok) {
+		*reasons = status == STATUS_REVOKED ? TV_REASON_REVOKED
+						    : TV_REASON_UNTRUSTED;
+		if (*message == NULL)
+			*message = g_strdup("revocation status unknown");
+	}
+	return ok;
+}
+
 bool tv_revocation_check_pool(gnutls_x509_crt_t *path, size_t n,
 			      gnutls_x509_crt_t *pool, size_t n_pool,
 			      gnutls_x509_crl_t *crls, size_t n_crls,
 			      tv_revocation_mode mode, int64_t time,
 			      uint32_t *reasons, char **message)
 {
-	rev_ctx ctx;
-	rev_status status = STATUS_GOOD;
+	tv_crl_set *set;
 	bool ok;
 
 	g_return_val_if_fail(reasons != NULL && message != NULL, false);
@@ -1416,27 +1817,10 @@ bool tv_revocation_check_pool(gnutls_x509_crt_t *path, size_t n,
 	}
 	if (n_crls == 0 && mode == TV_REVOCATION_IF_PRESENT)
 		return true;
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.pool = pool != NULL ? pool : path;
-	ctx.n_pool = pool != NULL ? n_pool : n;
-	ctx.n_crls = n_crls;
-	ctx.crls = g_new0(crl_info, n_crls > 0 ? n_crls : 1);
-	for (size_t k = 0; k < n_crls; k++)
-		ctx.crls[k].crl = crls[k];
-	ctx.time = time;
-	ctx.mode = mode;
-
-	ok = check_path(&ctx, path, n, 0, &status, message);
-	if (!ok) {
-		*reasons = status == STATUS_REVOKED ? TV_REASON_REVOKED
-						    : TV_REASON_UNTRUSTED;
-		if (*message == NULL)
-			*message = g_strdup("revocation status unknown");
-	}
-	for (size_t k = 0; k < n_crls; k++)
-		crl_info_clear(&ctx.crls[k]);
-	g_free(ctx.crls);
+	set = tv_crl_set_new(crls, n_crls);
+	ok = tv_revocation_check_set(path, n, pool, n_pool, set, mode, time,
+				     reasons, message);
+	tv_crl_set_free(set);
 	return ok;
 }
 

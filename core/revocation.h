@@ -52,6 +52,27 @@ bool tv_revocation_check_pool(gnutls_x509_crt_t *path, size_t n,
 			      tv_revocation_mode mode, int64_t time,
 			      uint32_t *reasons, char **message);
 
+/* The same with CRLs prepared by tv_crl_set_new() (@set may be NULL: no
+ * CRL). */
+bool tv_revocation_check_set(gnutls_x509_crt_t *path, size_t n,
+			     gnutls_x509_crt_t *pool, size_t n_pool,
+			     const tv_crl_set *set, tv_revocation_mode mode,
+			     int64_t time, uint32_t *reasons, char **message);
+
+/* The earliest instant after @time at which a CRL of @set starts or
+ * stops being usable (thisUpdate, nextUpdate); 0 when none. */
+int64_t crl_set_next_change(const tv_crl_set *set, int64_t time);
+
+/*
+ * The trust anchor of DER @der imported for the checks: kept in @set (a
+ * few per set, imported once and then shared read-only by concurrent
+ * checks), or, when the set holds enough already, (transfer full) in
+ * @owned as well.  Returns: NULL when @der does not import.
+ */
+gnutls_x509_crt_t crl_set_anchor(const tv_crl_set *set,
+				 const gnutls_datum_t *der,
+				 gnutls_x509_crt_t *owned);
+
 /* The same with no pool beyond @path. */
 bool tv_revocation_check(gnutls_x509_crt_t *path, size_t n,
 			 gnutls_x509_crl_t *crls, size_t n_crls,

@@ -18,6 +18,8 @@ typedef struct {
 	 * validating them; tv_trust_list_verify_with checks them itself. */
 	gnutls_x509_crl_t *crls;
 	unsigned int n_crls;
+	/* The same CRLs decoded once, for every verify call. */
+	tv_crl_set *crl_set;
 	tv_revocation_mode revocation;
 	tv_path_options
 		options; /* RFC 5280 inputs; crls point into the above */
@@ -31,6 +33,7 @@ static void pem_state_free(pem_state *st)
 	if (st->list != NULL)
 		gnutls_x509_trust_list_deinit(st->list, 1);
 	tv_path_options_clear(&st->options);
+	tv_crl_set_free(st->crl_set);
 	for (unsigned int i = 0; i < st->n_crls; i++)
 		gnutls_x509_crl_deinit(st->crls[i]);
 	g_free(st->crls);
@@ -322,9 +325,12 @@ static bool pem_open(const tv_settings *settings, const tv_host *host,
 	g_debug("%s: %u trust anchors, %u CRLs",
 		tv_settings_get_location(settings, NULL), st->anchors,
 		st->n_crls);
-	/* The CRLs are final now: the options borrow them until close. */
+	/* The CRLs are final now: the options borrow them, and their
+	 * prepared set, until close. */
+	st->crl_set = tv_crl_set_new(st->crls, st->n_crls);
 	st->options.crls = st->crls;
 	st->options.n_crls = st->n_crls;
+	st->options.crl_set = st->crl_set;
 	st->options.revocation = st->revocation;
 	st->options.index = st->index;
 	*state = g_steal_pointer(&st);

@@ -4,10 +4,12 @@
  * certificates and pathLen, DN/URI name constraints, certificate policies,
  * SHA-1, alternative paths. */
 #include "chain.h"
+#include "der.h"
 #include "dn.h"
 #include "tv-test.h"
 
 #include <gnutls/abstract.h>
+#include <libtasn1.h>
 #include <string.h>
 
 #define NOW 1700000000 /* 2023-11-14, the verification time */
@@ -564,6 +566,266 @@ static void test_alternative_path(void)
 	pki_cert_clear(&leaf);
 }
 
+/* ---- DSA parameter inheritance ---------------------------------------- */
+
+/* Appends tag @tag with @len bytes of @data (any length). */
+static void der_append(GByteArray *out, unsigned char tag,
+		       const unsigned char *data, size_t len)
+{
+	unsigned char head[16];
+	int head_len = (int)sizeof(head) - 1;
+
+	head[0] = tag;
+	asn1_length_der((unsigned long)len, head + 1, &head_len);
+	g_byte_array_append(out, head, (guint)head_len + 1);
+	g_byte_array_append(out, data, (guint)len);
+}
+
+/*
+ * @cert (a DSA key, signed by @signer_key) again with the parameters left
+ * out of its SubjectPublicKeyInfo and re-signed by @signer_key: GnuTLS
+ * always writes the parameters, so the TBS is re-assembled here.
+ */
+static void strip_dsa_params(pki_cert *cert, gnutls_x509_privkey_t signer_key)
+{
+	gnutls_datum_t der, tbs, spki, sig = {NULL, 0};
+	gnutls_datum_t new_der;
+	const unsigned char *p, *end;
+	der_tlv outer, t, spki_seq, alg, oid, bits, sig_alg;
+	GByteArray *alg_der = g_byte_array_new();
+	GByteArray *spki_content = g_byte_array_new();
+	GByteArray *tbs_content = g_byte_array_new();
+	GByteArray *new_tbs = g_byte_array_new();
+	GByteArray *cert_content = g_byte_array_new();
+	GByteArray *out = g_byte_array_new();
+	gnutls_privkey_t key;
+	gnutls_datum_t to_sign;
+	gnutls_datum_t y;
+
+	CU_ASSERT_FATAL(gnutls_x509_crt_export2(cert->crt, GNUTLS_X509_FMT_DER,
+						&der) >= 0);
+	CU_ASSERT_FATAL(der_certificate_tbs(&der, &tbs));
+	CU_ASSERT_FATAL(der_certificate_spki(&der, &spki));
+	CU_ASSERT_FALSE(der_spki_dsa_without_params(&spki, &y));
+	/* SPKI { AlgorithmIdentifier { id-dsa, Dss-Parms }, BIT STRING } */
+	p = spki.data;
+	CU_ASSERT_FATAL(der_read(&p, spki.data + spki.size, &spki_seq));
+	p = spki_seq.content;
+	end = spki_seq.content + spki_seq.len;
+	CU_ASSERT_FATAL(der_read(&p, end, &alg) && der_read(&p, end, &bits));
+	p = alg.content;
+	CU_ASSERT_FATAL(der_read(&p, alg.content + alg.len, &oid));
+	der_append(alg_der, 0x30, oid.whole, oid.whole_len);
+	g_byte_array_append(spki_content, alg_der->data, alg_der->len);
+	g_byte_array_append(spki_content, bits.whole, (guint)bits.whole_len);
+	/* TBS: what comes before the SPKI, the new SPKI, what follows. */
+	{
+		der_tlv tbs_tlv;
+		const unsigned char *q = tbs.data;
+
+		CU_ASSERT_FATAL(der_read(&q, tbs.data + tbs.size, &tbs_tlv));
+		g_byte_array_append(tbs_content, tbs_tlv.content,
+				    (guint)(spki.data - tbs_tlv.content));
+		der_append(tbs_content, 0x30, spki_content->data,
+			   spki_content->len);
+		g_byte_array_append(tbs_content, spki.data + spki.size,
+				    (guint)(tbs_tlv.content + tbs_tlv.len -
+					    (spki.data + spki.size)));
+	}
+	der_append(new_tbs, 0x30, tbs_content->data, tbs_content->len);
+	/* The signature algorithm follows the TBS in the certificate. */
+	p = der.data;
+	CU_ASSERT_FATAL(der_read(&p, der.data + der.size, &outer));
+	p = outer.content;
+	end = outer.content + outer.len;
+	CU_ASSERT_FATAL(der_read(&p, end, &t) && der_read(&p, end, &sig_alg));
+
+	CU_ASSERT_FATAL(gnutls_privkey_init(&key) >= 0);
+	CU_ASSERT_FATAL(gnutls_privkey_import_x509(key, signer_key, 0) >= 0);
+	to_sign.data = new_tbs->data;
+	to_sign.size = new_tbs->len;
+	CU_ASSERT_FATAL(gnutls_privkey_sign_data(key, GNUTLS_DIG_SHA256, 0,
+						 &to_sign, &sig) >= 0);
+	gnutls_privkey_deinit(key);
+
+	g_byte_array_append(cert_content, new_tbs->data, new_tbs->len);
+	g_byte_array_append(cert_content, sig_alg.whole,
+			    (guint)sig_alg.whole_len);
+	{
+		GByteArray *bit = g_byte_array_new();
+		unsigned char zero = 0;
+
+		g_byte_array_append(bit, &zero, 1);
+		g_byte_array_append(bit, sig.data, sig.size);
+		der_append(cert_content, 0x03, bit->data, bit->len);
+		g_byte_array_unref(bit);
+	}
+	der_append(out, 0x30, cert_content->data, cert_content->len);
+
+	gnutls_x509_crt_deinit(cert->crt);
+	CU_ASSERT_FATAL(gnutls_x509_crt_init(&cert->crt) >= 0);
+	new_der.data = out->data;
+	new_der.size = out->len;
+	CU_ASSERT_FATAL(gnutls_x509_crt_import(cert->crt, &new_der,
+					       GNUTLS_X509_FMT_DER) >= 0);
+	CU_ASSERT_FATAL(der_certificate_spki(&new_der, &spki));
+	CU_ASSERT_FATAL(der_spki_dsa_without_params(&spki, &y));
+	gnutls_free(der.data);
+	gnutls_free(sig.data);
+	g_byte_array_unref(alg_der);
+	g_byte_array_unref(spki_content);
+	g_byte_array_unref(tbs_content);
+	g_byte_array_unref(new_tbs);
+	g_byte_array_unref(cert_content);
+	g_byte_array_unref(out);
+}
+
+/* A CRL of @issuer at NOW, revoking @revoked when set. */
+static gnutls_x509_crl_t make_crl(const pki_cert *issuer,
+				  const pki_cert *revoked)
+{
+	gnutls_x509_crl_t crl;
+	unsigned char number = 1;
+
+	CU_ASSERT_FATAL(gnutls_x509_crl_init(&crl) >= 0);
+	gnutls_x509_crl_set_version(crl, 2);
+	gnutls_x509_crl_set_this_update(crl, NOW - DAY);
+	gnutls_x509_crl_set_next_update(crl, NOW + DAY);
+	gnutls_x509_crl_set_number(crl, &number, 1);
+	if (revoked != NULL)
+		CU_ASSERT_FATAL(gnutls_x509_crl_set_crt(crl, revoked->crt,
+							NOW - DAY) >= 0);
+	CU_ASSERT_FATAL(gnutls_x509_crl_sign2(crl, issuer->crt, issuer->key,
+					      GNUTLS_DIG_SHA256, 0) >= 0);
+	return crl;
+}
+
+static void test_dsa_parameter_inheritance(void)
+{
+	/* RFC 5280 6.1.4 (f): a DSA key without parameters uses its
+	 * issuer's.  One DSA key serves the root and the CA below it, so
+	 * the CA's key only works with the root's parameters. */
+	cert_opts ca = ca_opts();
+	gnutls_x509_privkey_t dsa, copy, copy2;
+	pki_cert root, inter, leaf, other, ec_root, orphan, leaf2;
+	gnutls_x509_crl_t crls[2];
+	tv_path_options opts = {.size = sizeof(opts)};
+	uint32_t reasons = 0;
+
+	CU_ASSERT_FATAL(gnutls_x509_privkey_init(&dsa) >= 0);
+	CU_ASSERT_FATAL(
+		gnutls_x509_privkey_generate(dsa, GNUTLS_PK_DSA, 2048, 0) >= 0);
+	gnutls_x509_privkey_init(&copy);
+	gnutls_x509_privkey_cpy(copy, dsa);
+	gnutls_x509_privkey_init(&copy2);
+	gnutls_x509_privkey_cpy(copy2, dsa);
+	root = make("CN=DSA Root,C=US", dsa, NULL, NULL, &ca);
+	inter = make("CN=Inherited CA,C=US", copy, &root, NULL, &ca);
+	strip_dsa_params(&inter, root.key);
+	leaf = make("CN=leaf,C=US", NULL, &inter, NULL, NULL);
+	other = make("CN=other,C=US", NULL, &inter, NULL, NULL);
+	{
+		const pki_cert *pool[] = {&inter, NULL};
+		const pki_cert *roots[] = {&root, NULL};
+
+		CU_ASSERT_EQUAL(verify(&leaf, pool, roots, NULL, &reasons),
+				TV_STEP_PASS);
+		/* The CRL signed with the inherited key counts too. */
+		crls[0] = make_crl(&root, NULL);
+		crls[1] = make_crl(&inter, &other);
+		opts.crls = crls;
+		opts.n_crls = 2;
+		opts.revocation = TV_REVOCATION_REQUIRE;
+		CU_ASSERT_EQUAL(verify(&leaf, pool, roots, &opts, &reasons),
+				TV_STEP_PASS);
+		reasons = 0;
+		CU_ASSERT_EQUAL(verify(&other, pool, roots, &opts, &reasons),
+				TV_STEP_FAIL);
+		CU_ASSERT_TRUE(reasons & TV_REASON_REVOKED);
+		gnutls_x509_crl_deinit(crls[0]);
+		gnutls_x509_crl_deinit(crls[1]);
+	}
+	/* Under a non-DSA issuer there is nothing to inherit. */
+	ec_root = make("CN=EC Root,C=US", NULL, NULL, NULL, &ca);
+	orphan = make("CN=Inherited CA,C=US", copy2, &ec_root, NULL, &ca);
+	strip_dsa_params(&orphan, ec_root.key);
+	leaf2 = make("CN=leaf2,C=US", NULL, &orphan, NULL, NULL);
+	{
+		const pki_cert *pool[] = {&orphan, NULL};
+		const pki_cert *roots[] = {&ec_root, NULL};
+
+		reasons = 0;
+		CU_ASSERT_EQUAL(verify(&leaf2, pool, roots, NULL, &reasons),
+				TV_STEP_FAIL);
+		CU_ASSERT_NOT_EQUAL(reasons, 0);
+	}
+	pki_cert_clear(&root);
+	pki_cert_clear(&inter);
+	pki_cert_clear(&leaf);
+	pki_cert_clear(&other);
+	pki_cert_clear(&ec_root);
+	pki_cert_clear(&orphan);
+	pki_cert_clear(&leaf2);
+}
+
+/* ---- anchors named with other case or spacing ------------------------- */
+
+static void test_anchor_name_case_space(void)
+{
+	/* The intermediate names its issuer "GOOD  root": the anchor is
+	 * "Good Root".  GnuTLS's hashed lookup misses; the step's trust
+	 * index finds it by its loose name. */
+	cert_opts ca = ca_opts();
+	pki_cert root = make("CN=Good Root,O=Test,C=US", NULL, NULL, NULL, &ca);
+	pki_cert inter = make("CN=Inter,O=Test,C=US", NULL, &root,
+			      "CN=GOOD  root,O=Test,C=US", &ca);
+	pki_cert leaf = make("CN=leaf,O=Test,C=US", NULL, &inter, NULL, NULL);
+	pki_cert stranger = make("CN=Inter,O=Test,C=US", NULL, &root,
+				 "CN=Other Root,O=Test,C=US", &ca);
+	pki_cert leaf2 =
+		make("CN=leaf2,O=Test,C=US", NULL, &stranger, NULL, NULL);
+	pki_cert squeezed = make("CN=Inter,O=Test,C=US", NULL, &root,
+				 "CN=GoodRoot,O=Test,C=US", &ca);
+	pki_cert leaf3 =
+		make("CN=leaf3,O=Test,C=US", NULL, &squeezed, NULL, NULL);
+	const pki_cert *pool[] = {&inter, NULL};
+	const pki_cert *pool2[] = {&stranger, NULL};
+	const pki_cert *pool3[] = {&squeezed, NULL};
+	tv_trust_index *index;
+	const pki_cert *roots[] = {&root, NULL};
+	tv_path_options opts = {.size = sizeof(opts)};
+	uint32_t reasons = 0;
+
+	/* Without the index: exact names only. */
+	CU_ASSERT_EQUAL(verify(&leaf, pool, roots, NULL, &reasons),
+			TV_STEP_FAIL);
+	CU_ASSERT_TRUE(reasons & TV_REASON_UNTRUSTED);
+	/* The step's index of its anchors (as pem builds it in open()). */
+	opts.index = index = tv_trust_index_new(NULL);
+	tv_trust_index_add(index, root.crt);
+	CU_ASSERT_EQUAL(verify(&leaf, pool, roots, &opts, &reasons),
+			TV_STEP_PASS);
+	/* A name that is not equal under any folding finds nothing. */
+	reasons = 0;
+	CU_ASSERT_EQUAL(verify(&leaf2, pool2, roots, &opts, &reasons),
+			TV_STEP_FAIL);
+	CU_ASSERT_TRUE(reasons & TV_REASON_UNTRUSTED);
+	/* Loosely equal (no space at all) is not RFC 5280 equal: the
+	 * index proposes the anchor, the name comparison refuses it. */
+	reasons = 0;
+	CU_ASSERT_EQUAL(verify(&leaf3, pool3, roots, &opts, &reasons),
+			TV_STEP_FAIL);
+	CU_ASSERT_TRUE(reasons & TV_REASON_UNTRUSTED);
+	tv_trust_index_free(index);
+	pki_cert_clear(&root);
+	pki_cert_clear(&inter);
+	pki_cert_clear(&leaf);
+	pki_cert_clear(&stranger);
+	pki_cert_clear(&leaf2);
+	pki_cert_clear(&squeezed);
+	pki_cert_clear(&leaf3);
+}
+
 static CU_TestInfo tests[] = {
 	{"/path/dn-equal-case-space", test_dn_equal},
 	{"/path/name-chaining-case-space", test_name_chaining_case_space},
@@ -575,6 +837,8 @@ static CU_TestInfo tests[] = {
 	{"/path/inhibit-any-policy", test_inhibit_any_policy},
 	{"/path/sha1-opt-in", test_sha1_opt_in},
 	{"/path/alternative-path", test_alternative_path},
+	{"/path/dsa-parameter-inheritance", test_dsa_parameter_inheritance},
+	{"/path/anchor-name-case-space", test_anchor_name_case_space},
 	CU_TEST_INFO_NULL,
 };
 

@@ -731,6 +731,194 @@ static void test_edges(void)
 	g_free(msg);
 }
 
+/* ---- a prepared set, reused ------------------------------------------ */
+
+/* One check of leaf, @ca, root against the prepared @set. */
+static uint32_t run_set(gnutls_x509_crt_t leaf, gnutls_x509_crt_t ca,
+			const tv_crl_set *set, char **message)
+{
+	gnutls_x509_crt_t path[3] = {leaf, ca, root.crt};
+	uint32_t reasons = 0;
+	char *msg = NULL;
+	bool ok;
+
+	ok = tv_revocation_check_set(path, 3, NULL, 0, set,
+				     TV_REVOCATION_REQUIRE, T_NOW, &reasons,
+				     &msg);
+	CU_ASSERT_EQUAL(ok, reasons == 0);
+	if (message != NULL)
+		*message = msg;
+	else
+		g_free(msg);
+	return reasons;
+}
+
+/* The verdicts of a set built once do not change with use: the signature
+ * remembered for the intermediate's key does not vouch for another key of
+ * the same name. */
+static void test_set_reused(void)
+{
+	gnutls_x509_crl_t crls[] = {root_crl(NULL), inter_crl()};
+	g_autoptr(tv_crl_set) set = tv_crl_set_new(crls, 2);
+	ident twin = {0};
+	g_autofree char *msg = NULL;
+
+	gnutls_x509_crl_deinit(crls[0]);
+	gnutls_x509_crl_deinit(crls[1]);
+	CU_ASSERT_EQUAL(tv_crl_set_get_size(set), 2);
+	make_cert(&twin, "revocation test intermediate", 5, &root, true,
+		  GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN);
+	for (int round = 0; round < 3; round++) {
+		CU_ASSERT_EQUAL(run_set(leaf1.crt, inter.crt, set, NULL), 0);
+		CU_ASSERT_EQUAL(run_set(leaf2.crt, inter.crt, set, NULL),
+				TV_REASON_REVOKED);
+		g_free(msg);
+		msg = NULL;
+		CU_ASSERT_EQUAL(run_set(leaf1.crt, twin.crt, set, &msg),
+				TV_REASON_UNTRUSTED);
+		expect_message(msg, "not signed by its issuer's key");
+	}
+	gnutls_x509_crt_deinit(twin.crt);
+	gnutls_x509_privkey_deinit(twin.key);
+}
+
+/* Entries are found by serial whatever their order and length. */
+static void test_many_entries(void)
+{
+	gnutls_x509_crl_t crl = NULL;
+	gnutls_x509_crl_t crls[2];
+	unsigned char number[1] = {1};
+	unsigned char sn[64];
+	size_t sn_len = sizeof(sn);
+	g_autoptr(tv_crl_set) set = NULL;
+	g_autoptr(tv_crl_set) set2 = NULL;
+
+	if (gnutls_x509_crl_init(&crl) < 0 ||
+	    gnutls_x509_crl_set_version(crl, 2) < 0 ||
+	    gnutls_x509_crl_set_this_update(crl, (time_t)T_CRL) < 0 ||
+	    gnutls_x509_crl_set_next_update(crl, (time_t)T_NEXT) < 0 ||
+	    gnutls_x509_crl_set_number(crl, number, 1) < 0)
+		abort();
+	/* 300 serials of one to three bytes, out of order, around leaf
+	 * two's; leaf one's (10) is not among them. */
+	for (unsigned k = 0; k < 300; k++) {
+		unsigned v = (k * 7919u) % 65000u + 12u;
+		unsigned char b[3] = {(unsigned char)(v >> 16),
+				      (unsigned char)(v >> 8),
+				      (unsigned char)v};
+		size_t skip = v < 0x80 ? 2 : v < 0x8000 ? 1 : 0;
+
+		CU_ASSERT_FATAL(
+			gnutls_x509_crl_set_crt_serial(crl, b + skip, 3 - skip,
+						       (time_t)T_CRL) >= 0);
+		if (k == 150)
+			CU_ASSERT_FATAL(
+				gnutls_x509_crl_set_crt(crl, leaf2.crt,
+							(time_t)T_CRL) >= 0);
+	}
+	CU_ASSERT_FATAL(gnutls_x509_crl_sign2(crl, inter.crt, inter.key,
+					      GNUTLS_DIG_SHA256, 0) >= 0);
+	CU_ASSERT_FATAL(gnutls_x509_crt_get_serial(leaf1.crt, sn, &sn_len) >=
+			0);
+	CU_ASSERT_EQUAL(sn_len, 1);
+	CU_ASSERT_EQUAL(sn[0], 10);
+	crls[0] = root_crl(NULL);
+	crls[1] = crl;
+	set = tv_crl_set_new(crls, 2);
+	gnutls_x509_crl_deinit(crls[0]);
+	gnutls_x509_crl_deinit(crls[1]);
+	CU_ASSERT_EQUAL(run_set(leaf1.crt, inter.crt, set, NULL), 0);
+	CU_ASSERT_EQUAL(run_set(leaf2.crt, inter.crt, set, NULL),
+			TV_REASON_REVOKED);
+	/* Not found without the intermediate's CRL. */
+	crls[0] = root_crl(NULL);
+	set2 = tv_crl_set_new(crls, 1);
+	gnutls_x509_crl_deinit(crls[0]);
+	CU_ASSERT_EQUAL(run_set(leaf2.crt, inter.crt, set2, NULL),
+			TV_REASON_UNTRUSTED);
+}
+
+/* Anchors are imported once per set, a bounded number of them. */
+static void test_set_anchors(void)
+{
+	g_autoptr(tv_crl_set) set = tv_crl_set_new(NULL, 0);
+	gnutls_datum_t der = {NULL, 0};
+	gnutls_datum_t junk = {(unsigned char *)"\x30\x03\x02\x01\x01", 5};
+	gnutls_x509_crt_t owned = NULL, first, again;
+	unsigned kept = 0, extra = 0;
+
+	CU_ASSERT_FATAL(gnutls_x509_crt_export2(root.crt, GNUTLS_X509_FMT_DER,
+						&der) >= 0);
+	first = crl_set_anchor(set, &der, &owned);
+	CU_ASSERT_PTR_NOT_NULL(first);
+	CU_ASSERT_PTR_NULL(owned);
+	again = crl_set_anchor(set, &der, &owned);
+	CU_ASSERT_PTR_EQUAL(again, first);
+	CU_ASSERT_PTR_NULL(owned);
+	CU_ASSERT_TRUE(gnutls_x509_crt_equals(first, root.crt));
+	gnutls_free(der.data);
+	CU_ASSERT_PTR_NULL(crl_set_anchor(set, &junk, &owned));
+	CU_ASSERT_PTR_NULL(owned);
+	/* Other certificates, until the set keeps no more. */
+	for (unsigned k = 0; k < 20; k++) {
+		ident other = {0};
+
+		other.key = root.key;
+		make_cert(&other, "another anchor", (unsigned char)(100 + k),
+			  NULL, true, GNUTLS_KEY_KEY_CERT_SIGN);
+		gnutls_x509_crt_export2(other.crt, GNUTLS_X509_FMT_DER, &der);
+		CU_ASSERT_PTR_NOT_NULL(crl_set_anchor(set, &der, &owned));
+		if (owned != NULL) {
+			extra++;
+			gnutls_x509_crt_deinit(owned);
+		} else {
+			kept++;
+		}
+		gnutls_free(der.data);
+		gnutls_x509_crt_deinit(other.crt);
+	}
+	CU_ASSERT_EQUAL(kept, 15);
+	CU_ASSERT_EQUAL(extra, 5);
+}
+
+typedef struct {
+	const tv_crl_set *set;
+	int wrong;
+} worker_arg;
+
+static gpointer worker(gpointer data)
+{
+	worker_arg *a = data;
+
+	for (int k = 0; k < 50; k++) {
+		if (run_set(leaf1.crt, inter.crt, a->set, NULL) != 0)
+			a->wrong++;
+		if (run_set(leaf2.crt, inter.crt, a->set, NULL) !=
+		    TV_REASON_REVOKED)
+			a->wrong++;
+	}
+	return NULL;
+}
+
+/* One set shared by concurrent checks (run under ThreadSanitizer or
+ * helgrind to see the memo list's lock-free updates). */
+static void test_set_concurrent(void)
+{
+	gnutls_x509_crl_t crls[] = {root_crl(NULL), inter_crl()};
+	g_autoptr(tv_crl_set) set = tv_crl_set_new(crls, 2);
+	worker_arg args[2] = {{set, 0}, {set, 0}};
+	GThread *threads[2];
+
+	gnutls_x509_crl_deinit(crls[0]);
+	gnutls_x509_crl_deinit(crls[1]);
+	for (int t = 0; t < 2; t++)
+		threads[t] = g_thread_new("revocation", worker, &args[t]);
+	for (int t = 0; t < 2; t++)
+		g_thread_join(threads[t]);
+	CU_ASSERT_EQUAL(args[0].wrong, 0);
+	CU_ASSERT_EQUAL(args[1].wrong, 0);
+}
+
 static CU_TestInfo tests[] = {
 	{"/revocation/good", test_good},
 	{"/revocation/revoked-leaf", test_revoked_leaf},
@@ -749,6 +937,10 @@ static CU_TestInfo tests[] = {
 	{"/revocation/name-normalisation", test_name_normalisation},
 	{"/revocation/separate-crl-key", test_separate_crl_key},
 	{"/revocation/edges", test_edges},
+	{"/revocation/set-reused", test_set_reused},
+	{"/revocation/set-many-entries", test_many_entries},
+	{"/revocation/set-concurrent", test_set_concurrent},
+	{"/revocation/set-anchors", test_set_anchors},
 	CU_TEST_INFO_NULL,
 };
 

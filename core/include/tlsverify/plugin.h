@@ -233,6 +233,8 @@ G_BEGIN_DECLS
  *       SHA-1 opt-in); tv_trust_index_new, tv_trust_index_add,
  *       tv_trust_index_free, tv_trust_list_verify_indexed, and
  *       tv_path_options.index.
+ *       Later, same minor: tv_crl_set (tv_crl_set_new, tv_crl_set_free,
+ *       tv_crl_set_get_size) and tv_path_options.crl_set, appended.
  */
 #define TV_PLUGIN_ABI_MAJOR 1
 #define TV_PLUGIN_ABI_MINOR 2
@@ -571,6 +573,29 @@ typedef enum {
 } tv_revocation_mode;
 
 /*
+ * A plugin's CRLs prepared once for revocation checks: each CRL decoded
+ * (issuer names normalised, scope and delta information, entries indexed
+ * by serial number), and the outcome of each CRL signature check kept
+ * per signer key.  Build it in open() and lend it through
+ * tv_path_options.crl_set; it is safe for concurrent verify() calls.
+ */
+typedef struct tv_crl_set tv_crl_set;
+
+/*
+ * tv_crl_set_new: prepares @crls (@n of them; read during the call only,
+ * the caller keeps them).  A CRL that does not decode or is malformed is
+ * kept as unusable: a certificate it should cover fails closed when
+ * checked.  Returns: (transfer full) never NULL; free with
+ * tv_crl_set_free().
+ */
+TV_API tv_crl_set *tv_crl_set_new(gnutls_x509_crl_t *crls, size_t n);
+/* Frees @set (NULL-safe).  No verification may still be using it. */
+TV_API void tv_crl_set_free(tv_crl_set *set);
+/* The number of CRLs in @set (0 for NULL). */
+TV_API size_t tv_crl_set_get_size(const tv_crl_set *set);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(tv_crl_set, tv_crl_set_free)
+
+/*
  * Inputs of RFC 5280 path validation beyond the trust list, for
  * tv_trust_list_verify_with().  Set @size to sizeof (tv_path_options):
  * members are only ever appended, and the engine reads no member beyond
@@ -598,8 +623,16 @@ typedef struct {
 	bool allow_sha1;
 	/* The list's anchor names (tv_trust_index_new; borrowed): a chain
 	 * whose issuers no anchor names fails at once as untrusted, without
-	 * a trial verification.  NULL: always the full check. */
+	 * a trial verification, and an anchor named with other case or
+	 * spacing than a certificate's issuer is still found.  NULL:
+	 * always the full check, anchors by exact name only. */
 	const tv_trust_index *index;
+	/* @crls prepared by tv_crl_set_new() (borrowed; may be NULL).  When
+	 * set, the engine checks revocation against it and ignores @crls;
+	 * keep @crls set to the same CRLs for engines older than this
+	 * member.  Without it, @crls are prepared again on every
+	 * verification. */
+	const tv_crl_set *crl_set;
 } tv_path_options;
 
 /*
