@@ -26,6 +26,9 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 15000
 #define REQUEST_TIMEOUT_MS 10000
+/* Trouble (a failure or a restart) this long after the last one starts
+ * the backoff over. */
+#define QUIET_US (30 * G_USEC_PER_SEC)
 
 typedef struct {
 	/* Settings, fixed after configure(). */
@@ -52,6 +55,7 @@ typedef struct {
 	GSource *poll;
 	GSource *restart; /* deferred from inside a curl callback */
 	guint backoff_ms;
+	gint64 last_trouble; /* monotonic µs of the last failure or restart */
 	gint64 revision;
 	GHashTable *values; /* key -> GBytes, what the store holds */
 	GString *line;	    /* a watch line being assembled */
@@ -282,8 +286,31 @@ static gboolean retry_fire(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * The wait before ranging again after a failure or a restart: doubling,
+ * with jitter so a fleet does not stampede.  Only a quiet spell resets it,
+ * not a good range: a server that answers the range and then breaks every
+ * watch (garbage, a compaction, closing it) would otherwise have the
+ * source range and watch again in a tight loop.  @now_first: no wait for
+ * the first trouble after a quiet spell (a compaction: range at once).
+ */
+static guint next_wait_ms(etcd_source *s, bool now_first)
+{
+	gint64 now = g_get_monotonic_time();
+	bool quiet = s->last_trouble == 0 || now - s->last_trouble > QUIET_US;
+
+	s->last_trouble = now;
+	if (quiet)
+		s->backoff_ms = 0;
+	if (quiet && now_first)
+		return 0;
+	s->backoff_ms = s->backoff_ms ? MIN(s->backoff_ms * 2, BACKOFF_MAX_MS)
+				      : BACKOFF_MIN_MS;
+	return s->backoff_ms / 2 + g_random_int_range(0, s->backoff_ms / 2 + 1);
+}
+
 /* Records the failure, moves to the next endpoint and begins again after
- * a backoff (doubling, with jitter so a fleet does not stampede). */
+ * a backoff. */
 static void fail(etcd_source *s, const char *format, ...)
 {
 	g_autofree char *msg = NULL;
@@ -296,9 +323,7 @@ static void fail(etcd_source *s, const char *format, ...)
 	dsc_sink_failed(s->sink, "%s: %s", s->endpoints[s->ep], msg);
 	stop_all(s);
 	s->ep = (s->ep + 1) % s->n_endpoints;
-	s->backoff_ms = s->backoff_ms ? MIN(s->backoff_ms * 2, BACKOFF_MAX_MS)
-				      : BACKOFF_MIN_MS;
-	wait = s->backoff_ms / 2 + g_random_int_range(0, s->backoff_ms / 2 + 1);
+	wait = next_wait_ms(s, false);
 	s->retry = g_timeout_source_new(wait);
 	g_source_set_callback(s->retry, retry_fire, s, NULL);
 	g_source_attach(s->retry, s->ctx);
@@ -315,12 +340,16 @@ static gboolean restart_fire(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Range again soon, outside curl's callbacks. */
+/* Range again, outside curl's callbacks: at once after a quiet spell,
+ * else after the backoff. */
 static void schedule_restart(etcd_source *s)
 {
+	guint wait;
+
 	if (s->restart != NULL)
 		return;
-	s->restart = g_idle_source_new();
+	wait = next_wait_ms(s, true);
+	s->restart = wait ? g_timeout_source_new(wait) : g_idle_source_new();
 	g_source_set_callback(s->restart, restart_fire, s, NULL);
 	g_source_attach(s->restart, s->ctx);
 }
@@ -526,7 +555,6 @@ static void range_done(const dsc_http_response *r, gpointer user_data)
 	if (body == NULL || !take_range(s, body, "range", &revs))
 		return;
 	s->revision = revs.revision;
-	s->backoff_ms = 0;
 	offer_values(s, s->revision, revs.mod_revision);
 	start_watch(s);
 	schedule_poll(s);
