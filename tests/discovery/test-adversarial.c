@@ -317,6 +317,12 @@ static void test_500_forever(void)
 	CU_ASSERT_TRUE(sct_wait_status(e, "state", "expired"));
 	/* The last contact was at most a poll (1 s) before the switch. */
 	CU_ASSERT_TRUE(elapsed_s >= max_staleness - 1);
+	fprintf(stderr,
+		"500 forever: expired after %" G_GINT64_FORMAT
+		" s; %" G_GINT64_FORMAT " ranges, %" G_GINT64_FORMAT
+		" watches meanwhile\n",
+		elapsed_s, server_count(srv, "range") - ranges,
+		server_count(srv, "watch") - watches);
 	/* Backoff from 0.2 s, doubling: a handful of requests, where a loop
 	 * without it makes thousands. */
 	CU_ASSERT_TRUE(server_count(srv, "range") - ranges <=
@@ -356,6 +362,10 @@ static void test_watch_garbage(void)
 	ranges = server_count(srv, "range");
 	watches = server_count(srv, "watch");
 	elapsed_s = (g_get_monotonic_time() - since) / G_USEC_PER_SEC;
+	fprintf(stderr,
+		"watch garbage: %" G_GINT64_FORMAT " watches, %" G_GINT64_FORMAT
+		" ranges in %" G_GINT64_FORMAT " s\n",
+		watches, ranges, elapsed_s);
 	CU_ASSERT_TRUE(watches <= ranges + 1);
 	CU_ASSERT_TRUE(watches <= 3 + 2 * (elapsed_s + 1));
 	/* The 1 s polls add a range a second. */
