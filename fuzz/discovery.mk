@@ -9,7 +9,10 @@ fuzz_disc_targets = \
 	fuzz/fuzz-etcd \
 	fuzz/fuzz-pipeline
 check_PROGRAMS += $(fuzz_disc_targets)
+# make fuzz-smoke runs them too (its rule, read before this file, lists
+# the others as prerequisites).
 fuzz_targets += $(fuzz_disc_targets)
+fuzz-smoke: $(fuzz_disc_targets)
 
 fuzz_disc_cppflags = $(fuzz_cppflags) -I$(top_srcdir)/plugins/discovery \
 	$(JSON_GLIB_CFLAGS)
