@@ -190,3 +190,5 @@ for s in 'sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' \
 	printf '%s' "$s" >"corpus/pin/$(printf '%s' "$s" | cksum | cut -d' ' -f1)"
 done
 echo "gen-corpus.sh: corpora written under $(pwd)/corpus"
+# The discovery plugin's targets (their own script: their own PKI).
+sh ./gen-corpus-discovery.sh

@@ -95,3 +95,5 @@ clean-local: clean-fuzz-smoke
 clean-fuzz-smoke:
 	rm -rf fuzz/smoke
 .PHONY: clean-fuzz-smoke
+
+include fuzz/discovery.mk

@@ -9,7 +9,7 @@ set -eu
 LSAN_OPTIONS="suppressions=$TV_SRCDIR/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
 status=0
-for name in policy chain spki host time pin; do
+for name in policy chain spki host time pin jwks consul-roots etcd pipeline; do
 	# Files, not the directory: a libFuzzer build then runs each once
 	# instead of fuzzing.
 	if ! "$TV_BUILDDIR/fuzz/fuzz-$name" "$TV_SRCDIR/fuzz/corpus/$name"/*; then

@@ -9,6 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "etcd-parse.h"
 #include "http.h"
 #include "source.h"
 
@@ -25,7 +26,9 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 15000
 #define REQUEST_TIMEOUT_MS 10000
-#define ETCD_INVALID_AUTH_TOKEN 16
+/* Trouble (a failure or a restart) this long after the last one starts
+ * the backoff over. */
+#define QUIET_US (30 * G_USEC_PER_SEC)
 
 typedef struct {
 	/* Settings, fixed after configure(). */
@@ -33,6 +36,7 @@ typedef struct {
 	unsigned n_endpoints;
 	char *key; /* raw key, or the prefix */
 	bool is_prefix;
+	dsc_etcd_scope scope; /* key and is_prefix, for the parsers */
 	char *trust_domain;
 	char *ca_file, *cert_file, *key_file;
 	char *username, *password;
@@ -51,6 +55,7 @@ typedef struct {
 	GSource *poll;
 	GSource *restart; /* deferred from inside a curl callback */
 	guint backoff_ms;
+	gint64 last_trouble; /* monotonic µs of the last failure or restart */
 	gint64 revision;
 	GHashTable *values; /* key -> GBytes, what the store holds */
 	GString *line;	    /* a watch line being assembled */
@@ -162,6 +167,8 @@ static void *etcd_configure(const tv_settings *settings,
 	}
 	s->key = g_strdup(prefix ? prefix : k);
 	s->is_prefix = prefix != NULL;
+	s->scope.key = s->key;
+	s->scope.is_prefix = s->is_prefix;
 	s->trust_domain = g_strdup(config->trust_domain);
 	s->ca_file = g_steal_pointer(&ca);
 	s->cert_file = g_steal_pointer(&cert);
@@ -279,8 +286,31 @@ static gboolean retry_fire(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * The wait before ranging again after a failure or a restart: doubling,
+ * with jitter so a fleet does not stampede.  Only a quiet spell resets it,
+ * not a good range: a server that answers the range and then breaks every
+ * watch (garbage, a compaction, closing it) would otherwise have the
+ * source range and watch again in a tight loop.  @now_first: no wait for
+ * the first trouble after a quiet spell (a compaction: range at once).
+ */
+static guint next_wait_ms(etcd_source *s, bool now_first)
+{
+	gint64 now = g_get_monotonic_time();
+	bool quiet = s->last_trouble == 0 || now - s->last_trouble > QUIET_US;
+
+	s->last_trouble = now;
+	if (quiet)
+		s->backoff_ms = 0;
+	if (quiet && now_first)
+		return 0;
+	s->backoff_ms = s->backoff_ms ? MIN(s->backoff_ms * 2, BACKOFF_MAX_MS)
+				      : BACKOFF_MIN_MS;
+	return s->backoff_ms / 2 + g_random_int_range(0, s->backoff_ms / 2 + 1);
+}
+
 /* Records the failure, moves to the next endpoint and begins again after
- * a backoff (doubling, with jitter so a fleet does not stampede). */
+ * a backoff. */
 static void fail(etcd_source *s, const char *format, ...)
 {
 	g_autofree char *msg = NULL;
@@ -293,9 +323,7 @@ static void fail(etcd_source *s, const char *format, ...)
 	dsc_sink_failed(s->sink, "%s: %s", s->endpoints[s->ep], msg);
 	stop_all(s);
 	s->ep = (s->ep + 1) % s->n_endpoints;
-	s->backoff_ms = s->backoff_ms ? MIN(s->backoff_ms * 2, BACKOFF_MAX_MS)
-				      : BACKOFF_MIN_MS;
-	wait = s->backoff_ms / 2 + g_random_int_range(0, s->backoff_ms / 2 + 1);
+	wait = next_wait_ms(s, false);
 	s->retry = g_timeout_source_new(wait);
 	g_source_set_callback(s->retry, retry_fire, s, NULL);
 	g_source_attach(s->retry, s->ctx);
@@ -312,50 +340,18 @@ static gboolean restart_fire(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Range again soon, outside curl's callbacks. */
+/* Range again, outside curl's callbacks: at once after a quiet spell,
+ * else after the backoff. */
 static void schedule_restart(etcd_source *s)
 {
+	guint wait;
+
 	if (s->restart != NULL)
 		return;
-	s->restart = g_idle_source_new();
+	wait = next_wait_ms(s, true);
+	s->restart = wait ? g_timeout_source_new(wait) : g_idle_source_new();
 	g_source_set_callback(s->restart, restart_fire, s, NULL);
 	g_source_attach(s->restart, s->ctx);
-}
-
-static gint64 int64_member(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n))
-		return 0; /* proto3 JSON omits zero values */
-	if (json_node_get_value_type(n) == G_TYPE_STRING)
-		return g_ascii_strtoll(json_node_get_string(n), NULL, 10);
-	return json_node_get_int(n);
-}
-
-static JsonObject *object_member(JsonObject *o, const char *name)
-{
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static GBytes *decode_member(JsonObject *o, const char *name)
-{
-	const char *v = json_object_get_string_member_with_default(o, name, "");
-	gsize len = 0;
-	guchar *d = g_base64_decode(v, &len);
-
-	return g_bytes_new_take(d, len);
-}
-
-static char *decode_key(JsonObject *kv)
-{
-	g_autoptr(GBytes) k = decode_member(kv, "key");
-	gsize len;
-	const char *d = g_bytes_get_data(k, &len);
-
-	return g_strndup(d, len);
 }
 
 /* Offers what the store holds now (s->values) at @order. */
@@ -394,6 +390,7 @@ static void offer_values(etcd_source *s, gint64 order, gint64 mod_rev)
 			g_hash_table_new(g_str_hash, g_str_equal);
 		size_t plen = strlen(s->key);
 
+		/* The parsers keep only keys under the prefix. */
 		for (GList *l = keys; l; l = l->next) {
 			const char *td = (const char *)l->data + plen;
 
@@ -407,28 +404,11 @@ static void offer_values(etcd_source *s, gint64 order, gint64 mod_rev)
 	}
 }
 
-/* Parses an error body; true when the token must be renewed. */
-static bool token_expired(GBytes *body)
+/* Common checks of a unary response; its body, or NULL (the failure
+ * handled). */
+static GBytes *response_body(etcd_source *s, const dsc_http_response *r,
+			     const char *what)
 {
-	g_autoptr(JsonParser) p = json_parser_new();
-	gsize len;
-	const char *d = g_bytes_get_data(body, &len);
-	JsonNode *root;
-
-	if (!json_parser_load_from_data(p, d, (gssize)len, NULL))
-		return false;
-	root = json_parser_get_root(p);
-	return JSON_NODE_HOLDS_OBJECT(root) &&
-	       int64_member(json_node_get_object(root), "code") ==
-		       ETCD_INVALID_AUTH_TOKEN;
-}
-
-/* Common checks of a unary response; the parsed object or NULL (the
- * failure handled). */
-static JsonParser *response_parse(etcd_source *s, const dsc_http_response *r,
-				  const char *what)
-{
-	JsonParser *p;
 	gsize len;
 	const char *d;
 
@@ -438,7 +418,8 @@ static JsonParser *response_parse(etcd_source *s, const dsc_http_response *r,
 	}
 	d = g_bytes_get_data(r->body, &len);
 	if (r->status != 200) {
-		if (r->status >= 400 && s->username && token_expired(r->body)) {
+		if (r->status >= 400 && s->username &&
+		    dsc_etcd_token_expired(d, len, s->cap)) {
 			/* Simple tokens expire (auth-token-ttl): renew. */
 			g_clear_pointer(&s->token, secret_free);
 			schedule_restart(s);
@@ -448,100 +429,53 @@ static JsonParser *response_parse(etcd_source *s, const dsc_http_response *r,
 		     (int)MIN(len, 200), d);
 		return NULL;
 	}
-	p = json_parser_new();
-	if (!json_parser_load_from_data(p, d, (gssize)len, NULL) ||
-	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-		g_object_unref(p);
-		fail(s, "%s: response is not JSON", what);
-		return NULL;
-	}
-	return p;
+	return r->body;
 }
 
 /* ---- watch --------------------------------------------------------------- */
 
-static void watch_line(etcd_source *s, const char *line, gsize len)
+static void watch_line(const char *line, gsize len, gpointer user_data)
 {
-	g_autoptr(JsonParser) p = json_parser_new();
-	JsonObject *root, *res, *header;
-	JsonArray *events;
-	gint64 rev, mod_rev = 0;
+	etcd_source *s = user_data;
+	g_autoptr(GError) error = NULL;
+	dsc_etcd_revs revs;
 
-	if (len == 0)
-		return;
-	if (!json_parser_load_from_data(p, line, (gssize)len, NULL) ||
-	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-		dsc_sink_failed(s->sink, "watch: a line is not JSON");
+	if (s->restart != NULL)
+		return; /* ranging again anyway */
+	switch (dsc_etcd_watch_parse(line, len, s->cap, &s->scope, s->values,
+				     &revs, &error)) {
+	case DSC_ETCD_WATCH_EMPTY:
+		break;
+	case DSC_ETCD_WATCH_ERROR:
+		dsc_sink_failed(s->sink, "watch: %s", error->message);
 		schedule_restart(s);
-		return;
-	}
-	root = json_node_get_object(json_parser_get_root(p));
-	res = object_member(root, "result");
-	if (res == NULL) {
-		dsc_sink_failed(s->sink, "watch: %s",
-				json_object_get_string_member_with_default(
-					root, "message", "error"));
-		schedule_restart(s);
-		return;
-	}
-	header = object_member(res, "header");
-	rev = int64_member(header, "revision");
-	if (json_object_get_boolean_member_with_default(res, "canceled",
-							FALSE) ||
-	    int64_member(res, "compact_revision") > 0) {
+		break;
+	case DSC_ETCD_WATCH_RESTART:
 		/* Compacted past our revision, or cancelled: range again. */
 		g_info("etcd: watch cancelled (compact_revision "
 		       "%" G_GINT64_FORMAT "): ranging again",
-		       int64_member(res, "compact_revision"));
+		       revs.compact_revision);
 		schedule_restart(s);
-		return;
-	}
-	if (!json_object_has_member(res, "events")) {
+		break;
+	case DSC_ETCD_WATCH_PROGRESS:
 		/* Created, or a progress notification: alive, up to date. */
-		if (rev > s->revision)
-			s->revision = rev;
+		if (revs.revision > s->revision)
+			s->revision = revs.revision;
 		dsc_sink_contact(s->sink);
-		return;
+		break;
+	case DSC_ETCD_WATCH_EVENTS:
+		s->revision = MAX(revs.revision, revs.mod_revision);
+		offer_values(s, s->revision, revs.mod_revision);
+		break;
 	}
-	events = json_object_get_array_member(res, "events");
-	for (unsigned i = 0; i < json_array_get_length(events); i++) {
-		JsonObject *ev = json_array_get_object_element(events, i);
-		JsonObject *kv = object_member(ev, "kv");
-		g_autofree char *key = NULL;
-
-		if (kv == NULL)
-			continue;
-		key = decode_key(kv);
-		mod_rev = MAX(mod_rev, int64_member(kv, "mod_revision"));
-		if (g_strcmp0(json_object_get_string_member_with_default(
-				      ev, "type", "PUT"),
-			      "DELETE") == 0)
-			g_hash_table_remove(s->values, key);
-		else
-			g_hash_table_replace(s->values, g_steal_pointer(&key),
-					     decode_member(kv, "value"));
-	}
-	s->revision = MAX(rev, mod_rev);
-	offer_values(s, s->revision, mod_rev);
 }
 
 static bool watch_data(const guint8 *data, gsize len, gpointer user_data)
 {
 	etcd_source *s = user_data;
-	gsize start = 0;
 
 	/* One JSON object per line inside the chunked stream (§1.4). */
-	for (gsize i = 0; i < len; i++) {
-		if (data[i] != '\n')
-			continue;
-		g_string_append_len(s->line, (const char *)data + start,
-				    i - start);
-		watch_line(s, s->line->str, s->line->len);
-		g_string_truncate(s->line, 0);
-		start = i + 1;
-	}
-	g_string_append_len(s->line, (const char *)data + start, len - start);
-	if (s->line->len > s->cap) {
+	if (!dsc_etcd_lines_feed(s->line, data, len, s->cap, watch_line, s)) {
 		dsc_sink_failed(s->sink, "watch: line over the size cap");
 		return false;
 	}
@@ -579,23 +513,25 @@ static void start_watch(etcd_source *s)
 
 /* ---- range and poll ------------------------------------------------------ */
 
-/* Replaces s->values with the kvs of a range response; the revision. */
-static gint64 take_range(etcd_source *s, JsonObject *root, gint64 *mod_rev)
+/* Replaces s->values with the kvs of the range response @body: whether it
+ * parsed, else the failure is handled (@what names the request). */
+static bool take_range(etcd_source *s, GBytes *body, const char *what,
+		       dsc_etcd_revs *revs)
 {
-	JsonArray *kvs = json_object_has_member(root, "kvs")
-				 ? json_object_get_array_member(root, "kvs")
-				 : NULL;
+	g_autoptr(GHashTable) values = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
+	g_autoptr(GError) error = NULL;
+	gsize len;
+	const char *d = g_bytes_get_data(body, &len);
 
-	g_hash_table_remove_all(s->values);
-	*mod_rev = 0;
-	for (unsigned i = 0; kvs && i < json_array_get_length(kvs); i++) {
-		JsonObject *kv = json_array_get_object_element(kvs, i);
-
-		*mod_rev = MAX(*mod_rev, int64_member(kv, "mod_revision"));
-		g_hash_table_replace(s->values, decode_key(kv),
-				     decode_member(kv, "value"));
+	if (!dsc_etcd_range_parse(d, len, s->cap, &s->scope, values, revs,
+				  &error)) {
+		fail(s, "%s: %s", what, error->message);
+		return false;
 	}
-	return int64_member(object_member(root, "header"), "revision");
+	g_hash_table_unref(s->values);
+	s->values = g_steal_pointer(&values);
+	return true;
 }
 
 static gboolean poll_fire(gpointer data);
@@ -611,17 +547,15 @@ static void schedule_poll(etcd_source *s)
 static void range_done(const dsc_http_response *r, gpointer user_data)
 {
 	etcd_source *s = user_data;
-	g_autoptr(JsonParser) p = NULL;
-	gint64 mod_rev;
+	dsc_etcd_revs revs;
+	GBytes *body;
 
 	s->pending = NULL;
-	p = response_parse(s, r, "range");
-	if (p == NULL)
+	body = response_body(s, r, "range");
+	if (body == NULL || !take_range(s, body, "range", &revs))
 		return;
-	s->revision = take_range(
-		s, json_node_get_object(json_parser_get_root(p)), &mod_rev);
-	s->backoff_ms = 0;
-	offer_values(s, s->revision, mod_rev);
+	s->revision = revs.revision;
+	offer_values(s, s->revision, revs.mod_revision);
 	start_watch(s);
 	schedule_poll(s);
 }
@@ -629,19 +563,17 @@ static void range_done(const dsc_http_response *r, gpointer user_data)
 static void poll_done(const dsc_http_response *r, gpointer user_data)
 {
 	etcd_source *s = user_data;
-	g_autoptr(JsonParser) p = NULL;
-	gint64 mod_rev, rev;
+	dsc_etcd_revs revs;
+	GBytes *body;
 
 	s->poll_req = NULL;
-	p = response_parse(s, r, "poll");
-	if (p == NULL)
+	body = response_body(s, r, "poll");
+	if (body == NULL || !take_range(s, body, "poll", &revs))
 		return;
-	rev = take_range(s, json_node_get_object(json_parser_get_root(p)),
-			 &mod_rev);
 	/* Newer than the watch told us: the stream missed something. */
-	if (rev > s->revision)
-		s->revision = rev;
-	offer_values(s, rev, mod_rev);
+	if (revs.revision > s->revision)
+		s->revision = revs.revision;
+	offer_values(s, revs.revision, revs.mod_revision);
 	schedule_poll(s);
 }
 
@@ -660,20 +592,21 @@ static gboolean poll_fire(gpointer data)
 static void auth_done(const dsc_http_response *r, gpointer user_data)
 {
 	etcd_source *s = user_data;
-	g_autoptr(JsonParser) p = NULL;
-	const char *token;
+	g_autoptr(GError) error = NULL;
+	GBytes *body;
+	gsize len;
+	const char *d;
 
 	s->pending = NULL;
-	p = response_parse(s, r, "authenticate");
-	if (p == NULL)
+	body = response_body(s, r, "authenticate");
+	if (body == NULL)
 		return;
-	token = json_object_get_string_member_with_default(
-		json_node_get_object(json_parser_get_root(p)), "token", NULL);
-	if (token == NULL || *token == '\0') {
-		fail(s, "authenticate: no token in the response");
+	d = g_bytes_get_data(body, &len);
+	s->token = dsc_etcd_auth_token(d, len, s->cap, &error);
+	if (s->token == NULL) {
+		fail(s, "authenticate: %s", error->message);
 		return;
 	}
-	s->token = g_strdup(token);
 	g_info("etcd %s: authenticated as %s", s->endpoints[s->ep],
 	       s->username);
 	begin(s);

@@ -12,6 +12,7 @@ plugins_discovery_discovery_la_SOURCES = \
 	plugins/discovery/cache-file.c plugins/discovery/cache-file.h \
 	plugins/discovery/http.c plugins/discovery/http.h \
 	plugins/discovery/etcd.c \
+	plugins/discovery/etcd-parse.c plugins/discovery/etcd-parse.h \
 	plugins/discovery/file.c
 plugins_discovery_discovery_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
 	$(JSON_GLIB_CFLAGS) $(CURL_CFLAGS)

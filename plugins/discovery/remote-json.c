@@ -27,6 +27,68 @@ static void on_object_member(JsonParser *parser, JsonObject *object,
 		dc->duplicate = g_strdup(name);
 }
 
+bool dsc_json_depth_ok(const char *data, size_t len, unsigned max)
+{
+	/*
+	 * Every '[' and '{' counts, inside strings too; a closing bracket
+	 * counts only where it surely is not inside a string or comment, so
+	 * the count never falls below the real depth.  json-glib 1.6 also
+	 * takes single-quoted strings and comments: both are skipped here
+	 * (for closing brackets only), as are '#' and '//' to the line end.
+	 */
+	enum { CODE, DQ, SQ, BLOCK, LINE } in = CODE;
+	unsigned depth = 0;
+	bool escaped = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = data[i];
+		char next = i + 1 < len ? data[i + 1] : '\0';
+
+		if (c == '[' || c == '{') {
+			if (++depth > max)
+				return false;
+			escaped = false;
+			continue;
+		}
+		switch (in) {
+		case CODE:
+			if ((c == ']' || c == '}') && depth > 0)
+				depth--;
+			else if (c == '"')
+				in = DQ;
+			else if (c == '\'')
+				in = SQ;
+			else if (c == '#' || (c == '/' && next == '/'))
+				in = LINE;
+			else if (c == '/' && next == '*') {
+				in = BLOCK;
+				i++;
+			}
+			break;
+		case DQ:
+		case SQ:
+			if (escaped)
+				escaped = false;
+			else if (c == '\\')
+				escaped = true;
+			else if (c == (in == DQ ? '"' : '\''))
+				in = CODE;
+			break;
+		case BLOCK:
+			if (c == '*' && next == '/') {
+				in = CODE;
+				i++;
+			}
+			break;
+		case LINE:
+			if (c == '\n')
+				in = CODE;
+			break;
+		}
+	}
+	return true;
+}
+
 JsonNode *dsc_json_load_object(const void *data, size_t len, size_t max,
 			       const char *what, GError **error)
 {
@@ -55,6 +117,12 @@ JsonNode *dsc_json_load_object(const void *data, size_t len, size_t max,
 	if (!g_utf8_validate(data, (gssize)len, NULL)) {
 		g_set_error(error, TV_ERROR, TV_ERROR_INPUT, "%s is not UTF-8",
 			    what);
+		return NULL;
+	}
+	if (!dsc_json_depth_ok(data, len, DSC_JSON_MAX_DEPTH)) {
+		g_set_error(error, TV_ERROR, TV_ERROR_INPUT,
+			    "%s nests deeper than %d levels", what,
+			    DSC_JSON_MAX_DEPTH);
 		return NULL;
 	}
 	/* Immutable: no copy of the tree is made. */

@@ -10,12 +10,27 @@
 
 G_BEGIN_DECLS
 
+/* Deepest nesting of arrays and objects a discovery document may have:
+ * bundles and etcd responses nest a handful of levels. */
+#define DSC_JSON_MAX_DEPTH 64
+
+/*
+ * dsc_json_depth_ok: whether the @len bytes of @data nest arrays and
+ * objects at most @max deep.  json-glib parses recursively, a few stack
+ * frames per level: some 100,000 levels (200 KB, under the default
+ * max_bundle_bytes) overflow the worker's 8 MB stack, so this runs before
+ * json-glib sees untrusted JSON.  Not a parser: an upper bound of the
+ * depth, which may refuse (never accept) more than json-glib would nest.
+ */
+bool dsc_json_depth_ok(const char *data, size_t len, unsigned max);
+
 /*
  * dsc_json_load_object: parses the @len bytes of @data (at most @max) as one
  * JSON object with json-glib, refusing what json-glib alone would accept
  * silently: a member name twice in one object (json-glib keeps the last,
  * so two readers could see two different bundles: TDB §5.1.1), NUL bytes,
- * and a root that is not an object.  @what names the document in errors.
+ * a root that is not an object, and nesting deeper than
+ * DSC_JSON_MAX_DEPTH (dsc_json_depth_ok).  @what names the document in errors.
  * Returns: (transfer full) the root node (json_node_unref), or NULL with
  * @error (TV_ERROR_INPUT).
  */

@@ -29,3 +29,4 @@ TESTS += tests/discovery/test-discovery-cli.sh
 EXTRA_DIST += tests/discovery/test-discovery-cli.sh
 
 include tests/discovery/remote.mk
+include tests/discovery/adversarial.mk
