@@ -69,3 +69,39 @@ void tv_path_options_clear(tv_path_options *options)
 	g_strfreev((char **)options->initial_policy_set);
 	memset(options, 0, sizeof(*options));
 }
+
+/* "revocation": "require" | "if-present" | "off".  Default: require when
+ * the step names CRLs (a CRL the policy gives is meant to be used), else
+ * if-present (which, with no CRL, checks nothing). */
+bool tv_revocation_mode_read(const tv_settings *settings, bool have_crls,
+			     tv_revocation_mode *mode, GError **error)
+{
+	g_return_val_if_fail(settings != NULL && mode != NULL, false);
+	const char *text = NULL;
+
+	*mode = have_crls ? TV_REVOCATION_REQUIRE : TV_REVOCATION_IF_PRESENT;
+	if (!tv_settings_get_string(settings, "revocation", &text, error))
+		return false;
+	if (text == NULL)
+		return true;
+	if (strcmp(text, "require") == 0)
+		*mode = TV_REVOCATION_REQUIRE;
+	else if (strcmp(text, "if-present") == 0)
+		*mode = TV_REVOCATION_IF_PRESENT;
+	else if (strcmp(text, "off") == 0)
+		*mode = TV_REVOCATION_OFF;
+	else {
+		tv_settings_set_error(settings, "revocation", error,
+				      "unknown revocation mode '%s' (require, "
+				      "if-present or off)",
+				      text);
+		return false;
+	}
+	if (*mode == TV_REVOCATION_REQUIRE && !have_crls) {
+		tv_settings_set_error(settings, "revocation", error,
+				      "'require' needs CRLs: add a 'crl' "
+				      "setting");
+		return false;
+	}
+	return true;
+}

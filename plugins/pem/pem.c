@@ -223,43 +223,6 @@ static bool pem_add_bundles(pem_state *st, const tv_settings *settings,
 	return true;
 }
 
-/*
- * "revocation": "require" | "if-present" | "off".  Default: require when
- * the step names CRLs (a CRL the policy gives is meant to be used), else
- * if-present (which, with no CRL, checks nothing).
- */
-static bool pem_read_revocation(const tv_settings *settings, bool have_crls,
-				tv_revocation_mode *mode, GError **error)
-{
-	const char *text = NULL;
-
-	*mode = have_crls ? TV_REVOCATION_REQUIRE : TV_REVOCATION_IF_PRESENT;
-	if (!tv_settings_get_string(settings, "revocation", &text, error))
-		return false;
-	if (text == NULL)
-		return true;
-	if (strcmp(text, "require") == 0)
-		*mode = TV_REVOCATION_REQUIRE;
-	else if (strcmp(text, "if-present") == 0)
-		*mode = TV_REVOCATION_IF_PRESENT;
-	else if (strcmp(text, "off") == 0)
-		*mode = TV_REVOCATION_OFF;
-	else {
-		tv_settings_set_error(settings, "revocation", error,
-				      "unknown revocation mode '%s' (require, "
-				      "if-present or off)",
-				      text);
-		return false;
-	}
-	if (*mode == TV_REVOCATION_REQUIRE && !have_crls) {
-		tv_settings_set_error(settings, "revocation", error,
-				      "'require' needs CRLs: add a 'crl' "
-				      "setting");
-		return false;
-	}
-	return true;
-}
-
 /* Reads the step's settings: "bundle" (required) and "crl" (optional). */
 static bool pem_read_settings(const tv_settings *settings, char ***bundles,
 			      char ***crls, GError **error)
@@ -303,8 +266,8 @@ static bool pem_open(const tv_settings *settings, const tv_host *host,
 	st = g_new0(pem_state, 1);
 	if (!tv_path_options_read(settings, &st->options, error))
 		return false;
-	if (!pem_read_revocation(settings, crls != NULL, &st->revocation,
-				 error))
+	if (!tv_revocation_mode_read(settings, crls != NULL, &st->revocation,
+				     error))
 		return false;
 	st->index = tv_trust_index_new(NULL); /* filled as files are read */
 	ret = tv_trust_list_new(&st->list);

@@ -98,43 +98,6 @@ static bool system_add_crls(system_state *st, const tv_settings *settings,
 	return true;
 }
 
-/*
- * "revocation": "require" | "if-present" | "off".  Default: require when
- * the step names CRLs, else if-present (which, with no CRL, checks
- * nothing).
- */
-static bool system_read_revocation(const tv_settings *settings, bool have_crls,
-				   tv_revocation_mode *mode, GError **error)
-{
-	const char *text = NULL;
-
-	*mode = have_crls ? TV_REVOCATION_REQUIRE : TV_REVOCATION_IF_PRESENT;
-	if (!tv_settings_get_string(settings, "revocation", &text, error))
-		return false;
-	if (text == NULL)
-		return true;
-	if (strcmp(text, "require") == 0)
-		*mode = TV_REVOCATION_REQUIRE;
-	else if (strcmp(text, "if-present") == 0)
-		*mode = TV_REVOCATION_IF_PRESENT;
-	else if (strcmp(text, "off") == 0)
-		*mode = TV_REVOCATION_OFF;
-	else {
-		tv_settings_set_error(settings, "revocation", error,
-				      "unknown revocation mode '%s' (require, "
-				      "if-present or off)",
-				      text);
-		return false;
-	}
-	if (*mode == TV_REVOCATION_REQUIRE && !have_crls) {
-		tv_settings_set_error(settings, "revocation", error,
-				      "'require' needs CRLs: add a 'crl' "
-				      "setting");
-		return false;
-	}
-	return true;
-}
-
 static bool system_open(const tv_settings *settings, const tv_host *host,
 			void **state, GError **error)
 {
@@ -154,7 +117,8 @@ static bool system_open(const tv_settings *settings, const tv_host *host,
 				      "empty list of CRL files");
 		return false;
 	}
-	if (!system_read_revocation(settings, crls != NULL, &revocation, error))
+	if (!tv_revocation_mode_read(settings, crls != NULL, &revocation,
+				     error))
 		return false;
 
 	st = g_new0(system_state, 1);

@@ -229,7 +229,8 @@ G_BEGIN_DECLS
  *       tv_host_get_main_context and tv_host_invoke_sync (the engine
  *       worker); tv_path_options, tv_revocation_mode,
  *       tv_trust_list_verify_with, tv_path_options_read,
- *       tv_path_options_clear (RFC 5280 policy inputs, revocation,
+ *       tv_path_options_clear, tv_revocation_mode_read (RFC 5280
+ *       policy inputs, revocation,
  *       SHA-1 opt-in); tv_trust_index_new, tv_trust_index_add,
  *       tv_trust_index_free, tv_trust_list_verify_indexed, and
  *       tv_path_options.index.
@@ -670,6 +671,16 @@ TV_API bool tv_path_options_read(const tv_settings *settings,
 				 tv_path_options *options, GError **error);
 /* Frees what tv_path_options_read() allocated and zeroes @options. */
 TV_API void tv_path_options_clear(tv_path_options *options);
+
+/*
+ * tv_revocation_mode_read: for open(); the step's `revocation` setting,
+ * "require" | "if-present" | "off", into @mode.  Default: require when
+ * the step has CRLs (@have_crls), if-present otherwise.
+ * Returns: false with @error (TV_ERROR_CONFIG, file:line) on another value
+ * or on "require" without CRLs.
+ */
+TV_API bool tv_revocation_mode_read(const tv_settings *settings, bool have_crls,
+				    tv_revocation_mode *mode, GError **error);
 
 /*
  * tv_trust_index_new: an index of the subject names of @list's anchors,
