@@ -17,3 +17,4 @@ tests_discovery_test_adversarial_SOURCES = \
 	tests/discovery/spiffe-consul-test.h tests/discovery/spiffe-test-pki.h
 tests_discovery_test_adversarial_CFLAGS = $(unit_cflags)
 tests_discovery_test_adversarial_LDADD = $(unit_libs)
+EXTRA_DIST += tests/discovery/ADVERSARIAL.md
